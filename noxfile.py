@@ -1,0 +1,361 @@
+"""Every cornu workflow, in one session list.
+
+    nox -l                      list the sessions
+    nox                         the default sessions (what CI runs, via scripts/test.sh)
+    nox -s tests-layers         one package, installed alone from wheels, with its tests
+    nox -s integration-torch    everything installed (editable), all of tests/, torch backend
+    nox -s demo -- --epochs 3   examples/fashion_mnist.py (CORNU_BACKEND picks the backend)
+    nox -s bench                benchmarks/run.py against Keras 3 and hand-written loops
+
+Every install is pinned by ``constraints.txt``.  Wheels are built with the hatchling of
+the interpreter that runs nox (scripts/test.sh puts it there) and without build
+isolation, so a session builds its wheels once, in about a second.
+"""
+
+from __future__ import annotations
+
+import configparser
+import email.parser
+import importlib.util
+import os
+import shutil
+import sys
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+PACKAGES_DIR = ROOT / "packages"
+TESTS_DIR = ROOT / "tests"
+CONSTRAINTS = str(ROOT / "constraints.txt")
+REPORTS = ROOT / ".reports"  # JUnit XML per session; scripts/test.sh sums them up
+SHARED_DATA = ROOT.parent / "shared" / "data"
+CHECKS = str(ROOT / "scripts" / "nox_checks.py")
+VERSION_PIN = "==0.1.*"  # sibling distributions move in lockstep
+
+os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+os.environ.setdefault("PIP_PROGRESS_BAR", "off")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's C++ INFO lines drown the logs
+
+nox.options.default_venv_backend = "venv"
+nox.options.error_on_external_run = True
+nox.options.reuse_venv = "no"  # CI proves fresh installs; use -r locally to go faster
+
+# --------------------------------------------------------------------------------------
+# The distributions (docs/architecture.md).  `needs` are the local cornu dependencies
+# that must be built and installed with a package; `modules` are what it ships.
+# --------------------------------------------------------------------------------------
+PACKAGES: dict[str, dict] = {
+    "core": {"needs": [], "modules": ["cornu"]},
+    "layers": {"needs": ["core"], "modules": ["cornu.layers"]},
+    "optimizers": {"needs": ["core"], "modules": ["cornu.optimizers"]},
+    "metrics": {"needs": ["core"], "modules": ["cornu.metrics", "cornu.losses"]},
+    "callbacks": {"needs": ["core"], "modules": ["cornu.callbacks"]},
+    "datasets": {"needs": ["core"], "modules": ["cornu.datasets"]},
+    "applications": {"needs": ["core", "layers"], "modules": ["cornu.applications"]},
+    "backend-torch": {"needs": ["core"], "modules": ["cornu.backends.torch"]},
+    "backend-tf": {"needs": ["core"], "modules": ["cornu.backends.tensorflow"]},
+}
+FAMILIES = [p for p in PACKAGES if p not in ("core", "backend-torch", "backend-tf")]
+BACKEND_PACKAGE = {"torch": "backend-torch", "tensorflow": "backend-tf"}
+
+#: What each wheel must declare in entry_points.txt, exactly (docs/architecture.md).
+ENTRY_POINTS: dict[str, dict[str, dict[str, str]]] = {
+    "core": {"console_scripts": {"cornu": "cornu.cli:main"}},
+    **{
+        fam: {"cornu": {f"cornu-{fam}": f"cornu.{fam}._plugin"}}
+        for fam in FAMILIES
+    },
+    "backend-torch": {"cornu.backends": {"torch": "cornu.backends.torch"}},
+    "backend-tf": {"cornu.backends": {"tensorflow": "cornu.backends.tensorflow"}},
+}
+
+#: What the tests compare against, and what they run with.
+TEST_DEPS = ["pytest"]
+REFERENCE_DEPS = ["keras", "matplotlib"]
+
+DEFAULT_SESSIONS = [
+    "lint",
+    "wheels",
+    *(f"tests-{name}" for name in PACKAGES),
+    "integration-torch",
+    "integration-tensorflow",
+]
+nox.options.sessions = DEFAULT_SESSIONS
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+def dist_name(pkg: str) -> str:
+    return f"cornu-{pkg}"
+
+
+def closure(pkgs: Iterable[str]) -> list[str]:
+    """The packages plus their local cornu dependencies, dependencies first."""
+    out: list[str] = []
+
+    def visit(p: str) -> None:
+        for dep in PACKAGES[p]["needs"]:
+            visit(dep)
+        if p not in out:
+            out.append(p)
+
+    for p in pkgs:
+        visit(p)
+    return out
+
+
+def pip_install(session: nox.Session, *args: str) -> None:
+    """One pip command, pinned by constraints.txt."""
+    session.install("-c", CONSTRAINTS, *args)
+
+
+def build_wheels(session: nox.Session, pkgs: Iterable[str]) -> dict[str, Path]:
+    """Build the wheels of `pkgs` (one pip command) into a clean temp dir."""
+    pkgs = list(pkgs)
+    dest = Path(session.create_tmp()).resolve() / "wheels"
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    sources = [str(PACKAGES_DIR / p) for p in pkgs]
+    if importlib.util.find_spec("hatchling") is not None:
+        # Fast path: the interpreter running nox has hatchling (scripts/test.sh installs it).
+        session.run(
+            sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+            "-w", str(dest), *sources, external=True,
+        )
+    else:
+        # Fallback: pip builds in isolated environments, hatchling pinned by constraints.
+        session.run(
+            "python", "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), *sources,
+            env={"PIP_CONSTRAINT": CONSTRAINTS},
+        )
+    wheels: dict[str, Path] = {}
+    for p in pkgs:
+        prefix = dist_name(p).replace("-", "_") + "-"
+        found = sorted(dest.glob(prefix + "*.whl"))
+        if len(found) != 1:
+            session.error(f"expected one wheel for {dist_name(p)} in {dest}, found {found}")
+        wheels[p] = found[0]
+    return wheels
+
+
+def wheel_req(pkg: str, wheel: Path, extras: str = "") -> str:
+    """A PEP 508 requirement for a local wheel, optionally with extras."""
+    return f"{dist_name(pkg)}{extras} @ {wheel.as_uri()}"
+
+
+def install_editable(session: nox.Session, pkgs: Iterable[str], *extra: str) -> None:
+    """Editable installs (hatchling's path-based mode) of `pkgs` plus `extra`, one command."""
+    pip_install(session, "hatchling")  # build backend, so pip needs no isolated envs
+    args: list[str] = []
+    for p in pkgs:
+        path = str(PACKAGES_DIR / p)
+        if p == "backend-tf":
+            path += "[cpu]"
+        args += ["-e", path]
+    pip_install(session, "--no-build-isolation", *args, *extra)
+
+
+def check(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
+    """Run one of scripts/nox_checks.py's checks in the session's venv."""
+    session.run("python", CHECKS, *args, env=env)
+
+
+def shared_data_env() -> dict[str, str]:
+    """Point the Fashion-MNIST loader at ../shared/data when that offline copy exists."""
+    mirror = SHARED_DATA / "fashion-mnist"
+    if "CORNU_DATASETS_MIRROR" not in os.environ and mirror.is_dir():
+        return {"CORNU_DATASETS_MIRROR": str(mirror)}
+    return {}
+
+
+def run_pytest(session: nox.Session, target: Path, backend: str, *args: str) -> None:
+    """pytest on `target` with CORNU_BACKEND set; 'no tests collected' is not a failure."""
+    if not target.exists():
+        session.warn(f"{target.relative_to(ROOT)} does not exist yet: no tests to run")
+        return
+    REPORTS.mkdir(exist_ok=True)
+    home = Path(session.create_tmp()).resolve() / "cornu-home"
+    home.mkdir(exist_ok=True)
+    env = {
+        "CORNU_BACKEND": backend,
+        "KERAS_BACKEND": backend,
+        "CORNU_HOME": str(home),  # no user ~/.cornu/cornu.json leaks into the tests
+    }
+    session.run(
+        "pytest",
+        str(target.relative_to(ROOT)),
+        f"--junitxml={REPORTS / (session.name + '.xml')}",
+        *args,
+        *session.posargs,
+        env=env,
+        success_codes=[0, 5],  # 5: no tests collected (a package whose tests are not written yet)
+    )
+
+
+# --------------------------------------------------------------------------------------
+# tests-<pkg>: each package alone, from wheels
+# --------------------------------------------------------------------------------------
+def _make_package_session(pkg: str) -> None:
+    backend = "tensorflow" if pkg == "backend-tf" else "torch"
+
+    @nox.session(name=f"tests-{pkg}")
+    def session_func(session: nox.Session) -> None:
+        # The package, its local cornu dependencies and one backend, all as wheels in ONE
+        # pip command: only what the pyproject.toml files declare gets installed.
+        pkgs = closure([pkg, BACKEND_PACKAGE[backend]])
+        wheels = build_wheels(session, pkgs)
+        reqs = [
+            wheel_req(p, w, "[cpu]" if p == "backend-tf" else "") for p, w in wheels.items()
+        ]
+        pip_install(session, *reqs, *TEST_DEPS)
+        session.run("python", "-m", "pip", "check")
+        check(session, "origin", "site", *PACKAGES[pkg]["modules"])
+        run_pytest(session, TESTS_DIR / pkg, backend)
+
+    session_func.__doc__ = (
+        f"cornu-{pkg} installed alone from its wheel (+ its cornu deps, {backend} backend); "
+        f"pytest tests/{pkg}."
+    )
+
+
+for _pkg in PACKAGES:
+    _make_package_session(_pkg)
+
+
+# --------------------------------------------------------------------------------------
+# integration-<backend>: everything, editable, the whole test suite
+# --------------------------------------------------------------------------------------
+def _integration(session: nox.Session, backend: str) -> None:
+    # Editable here (the per-package sessions use wheels), so CI proves the split `cornu`
+    # namespace both ways.  Both frameworks: tests compare against Keras 3 on each.
+    install_editable(session, PACKAGES, *TEST_DEPS, *REFERENCE_DEPS, "torch", "tensorflow-cpu")
+    session.run("python", "-m", "pip", "check")
+    modules = [m for p in PACKAGES for m in PACKAGES[p]["modules"]]
+    check(session, "origin", "src", *modules)
+    # The other backend's own tests belong to its sessions, not to this one.
+    other = next(p for b, p in BACKEND_PACKAGE.items() if b != backend)
+    run_pytest(session, TESTS_DIR, backend, f"--ignore={(TESTS_DIR / other).relative_to(ROOT)}")
+
+
+@nox.session(name="integration-torch")
+def integration_torch(session: nox.Session) -> None:
+    """All packages (editable) + Keras; the whole tests/ with CORNU_BACKEND=torch."""
+    _integration(session, "torch")
+
+
+@nox.session(name="integration-tensorflow")
+def integration_tensorflow(session: nox.Session) -> None:
+    """All packages (editable) + Keras; the whole tests/ with CORNU_BACKEND=tensorflow."""
+    _integration(session, "tensorflow")
+
+
+# --------------------------------------------------------------------------------------
+# wheels: build all, check contents and entry points, core alone, then a tiny fit
+# --------------------------------------------------------------------------------------
+def _read_entry_points(zf: zipfile.ZipFile, name: str) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser(delimiters=("=",))
+    parser.optionxform = str  # keep names as written
+    parser.read_string(zf.read(name).decode())
+    return {sec: {k: v.strip() for k, v in parser[sec].items()} for sec in parser.sections()}
+
+
+def _check_wheel_contents(session: nox.Session, wheels: dict[str, Path]) -> None:
+    owners: dict[str, str] = {}
+    problems: list[str] = []
+    for pkg, wheel in wheels.items():
+        with zipfile.ZipFile(wheel) as zf:
+            names = zf.namelist()
+            for name in names:
+                if name in owners:
+                    problems.append(f"{name} is in both {owners[name]} and {wheel.name}")
+                owners[name] = wheel.name
+            if pkg != "core" and "cornu/__init__.py" in names:
+                problems.append(f"{wheel.name} ships cornu/__init__.py (only cornu-core may)")
+            if "cornu/backends/__init__.py" in names:
+                problems.append(f"{wheel.name} ships cornu/backends/__init__.py (must not exist)")
+            for module in PACKAGES[pkg]["modules"]:
+                typed = module.replace(".", "/") + "/py.typed"
+                if typed not in names:
+                    problems.append(f"{wheel.name} lacks {typed}")
+            dist_info = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+            eps = _read_entry_points(zf, dist_info[0]) if dist_info else {}
+            if eps != ENTRY_POINTS[pkg]:
+                problems.append(
+                    f"{wheel.name} entry points {eps} != expected {ENTRY_POINTS[pkg]}"
+                )
+            meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
+            meta = email.parser.Parser().parsestr(zf.read(meta_name).decode())
+            requires = meta.get_all("Requires-Dist") or []
+            wanted = [dist_name(d) + VERSION_PIN for d in PACKAGES[pkg]["needs"]]
+            for want in wanted:
+                if want not in requires:
+                    problems.append(f"{wheel.name} does not require {want} (has {requires})")
+            session.log(f"{wheel.name}: {len(names)} files, entry points ok")
+    if problems:
+        session.error("wheel check failed:\n  " + "\n  ".join(problems))
+    session.log(f"{len(owners)} file paths in {len(wheels)} wheels, none shared")
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build every wheel; no shared paths, exact entry points; core alone; a tiny fit."""
+    built = build_wheels(session, PACKAGES)
+    _check_wheel_contents(session, built)
+
+    # cornu-core alone: `import cornu` is light and imports no framework.
+    pip_install(session, str(built["core"]))
+    session.run("python", "-m", "pip", "check")
+    check(session, "import-time")
+    check(session, "missing-family", "layers")
+
+    # Everything + the torch backend (a bare cornu-backend-tf: no TensorFlow gets pulled in).
+    pip_install(session, *(str(w) for p, w in built.items() if p != "core"))
+    session.run("python", "-m", "pip", "check")
+    check(session, "import-time")  # torch is installed now, and still not imported
+    session.run("cornu", "plugins", env={"CORNU_BACKEND": "torch"})
+    check(session, "tiny-fit", env={"CORNU_BACKEND": "torch"})
+
+    # Uninstalling a family must leave the core intact (no shared files were overwritten).
+    session.run("python", "-m", "pip", "uninstall", "-y", "-q", "cornu-layers")
+    check(session, "import-time")
+    check(session, "missing-family", "layers")
+
+
+# --------------------------------------------------------------------------------------
+# lint, demo, bench
+# --------------------------------------------------------------------------------------
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check (config: ruff.toml)."""
+    pip_install(session, "ruff")
+    targets = ["packages", "tests", "benchmarks", "examples", "noxfile.py"]
+    targets = [t for t in targets if (ROOT / t).exists()]
+    session.run("ruff", "check", *targets, *session.posargs)
+
+
+@nox.session(default=False, reuse_venv=True)
+def demo(session: nox.Session) -> None:
+    """examples/fashion_mnist.py with CORNU_BACKEND (default torch); `-- --epochs 3` etc.
+
+    Uses the offline copy ../shared/data/fashion-mnist as CORNU_DATASETS_MIRROR when it
+    exists (and the variable is not set already); otherwise the loader downloads.
+    """
+    backend = os.environ.get("CORNU_BACKEND", "torch")
+    if backend not in BACKEND_PACKAGE:
+        session.error(f"CORNU_BACKEND={backend!r}: the demo knows {sorted(BACKEND_PACKAGE)}")
+    install_editable(session, ["core", *FAMILIES, BACKEND_PACKAGE[backend]], "matplotlib")
+    env = {"CORNU_BACKEND": backend, **shared_data_env()}
+    if "CORNU_DATASETS_MIRROR" in env:
+        session.log(f"offline mirror: CORNU_DATASETS_MIRROR={env['CORNU_DATASETS_MIRROR']}")
+    session.run("python", "examples/fashion_mnist.py", *session.posargs, env=env)
+
+
+@nox.session(default=False, reuse_venv=True)
+def bench(session: nox.Session) -> None:
+    """benchmarks/run.py: cornu vs Keras 3 vs hand-written loops; posargs go to the script."""
+    install_editable(session, PACKAGES, "keras", "torch", "tensorflow-cpu")
+    session.run("python", "benchmarks/run.py", *session.posargs, env=shared_data_env())

@@ -1,0 +1,27 @@
+"""The TensorFlow backend for cornu (CPU, GPU, TPU).
+
+Registered under the ``cornu.backends`` entry-point group as ``tensorflow``.
+Install TensorFlow with ``pip install cornu-backend-tf[cpu]`` (tensorflow-cpu)
+or ``cornu-backend-tf[gpu]`` (tensorflow); a bare install uses the TensorFlow
+already present.
+"""
+import importlib as _importlib
+
+NAME = "tensorflow"
+_SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        try:
+            module = _importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == "tensorflow":
+                raise ModuleNotFoundError(
+                    "The cornu TensorFlow backend needs TensorFlow: pip install "
+                    "cornu-backend-tf[cpu] (or cornu-backend-tf[gpu])", name="tensorflow"
+                ) from None
+            raise
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,317 @@
+"""Helpers shared by the TensorFlow op modules: dtypes, conversion, promotion.
+
+Dtypes are Keras strings (``"float32"``, ``"int64"``, ``"bool"``).  Python
+scalars are *weak*: ``x + 1.5`` keeps ``x``'s float dtype, an int tensor plus
+a python float becomes ``floatx()``, as in Keras 3.  TensorFlow never promotes
+by itself, so every binary op goes through :func:`promote`.
+
+Everything here works on symbolic tensors inside ``tf.function`` (unknown
+dimensions are read with :func:`dynamic_shape`).
+"""
+import builtins
+
+import numpy as np
+import tensorflow as tf
+
+from cornu import config
+
+_STR_TO_TF = {
+    "bool": tf.bool, "uint8": tf.uint8, "uint16": tf.uint16, "uint32": tf.uint32,
+    "uint64": tf.uint64, "int8": tf.int8, "int16": tf.int16, "int32": tf.int32,
+    "int64": tf.int64, "float16": tf.float16, "bfloat16": tf.bfloat16,
+    "float32": tf.float32, "float64": tf.float64, "complex64": tf.complex64,
+    "complex128": tf.complex128, "string": tf.string,
+}
+_ALIASES = {
+    "float": "float32", "double": "float64", "half": "float16", "int": "int64",
+    "long": "int64", "bool_": "bool", "boolean": "bool",
+}
+_PY_TYPES = {bool: "bool", int: "int64", float: "float32", complex: "complex64"}
+_BITS = {
+    "bool": 1, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64,
+    "int8": 8, "int16": 16, "int32": 32, "int64": 64,
+    "float16": 16, "bfloat16": 16, "float32": 32, "float64": 64,
+    "complex64": 64, "complex128": 128, "string": 0,
+}
+
+
+def floatx():
+    return config.floatx()
+
+
+def epsilon():
+    return config.epsilon()
+
+
+def standardize_dtype(dtype):
+    """A Keras dtype string for any dtype spelling (tf, numpy, python, str)."""
+    if dtype is None:
+        return floatx()
+    if isinstance(dtype, str):
+        name = _ALIASES.get(dtype, dtype)
+        if name in _BITS:
+            return name
+        raise ValueError(f"Invalid dtype: {dtype!r}")
+    if isinstance(dtype, tf.DType):
+        return dtype.name
+    if dtype in _PY_TYPES:
+        return _PY_TYPES[dtype]
+    name = getattr(dtype, "name", None)
+    if name is None and isinstance(dtype, type) and issubclass(dtype, np.generic):
+        name = np.dtype(dtype).name
+    if isinstance(name, str):
+        return standardize_dtype(name)
+    raise ValueError(f"Invalid dtype: {dtype!r}")
+
+
+def to_tf_dtype(dtype):
+    if isinstance(dtype, tf.DType):
+        return dtype
+    return _STR_TO_TF[standardize_dtype(dtype)]
+
+
+def dtype_of(x):
+    return x.dtype.name if isinstance(x.dtype, tf.DType) else standardize_dtype(x.dtype)
+
+
+def kind(dtype):
+    """0 bool, 1 unsigned int, 2 signed int, 3 float, 4 complex."""
+    if dtype == "bool":
+        return 0
+    if dtype.startswith("uint"):
+        return 1
+    if dtype.startswith("int"):
+        return 2
+    if dtype.startswith("complex"):
+        return 4
+    return 3
+
+
+def is_float_dtype(dtype):
+    return kind(dtype) == 3
+
+
+def is_int_dtype(dtype):
+    return kind(dtype) in (1, 2)
+
+
+def _promote2(a, b):
+    if a == b:
+        return a
+    ka, kb = kind(a), kind(b)
+    if ka in (1, 2) and kb in (1, 2) and ka != kb:
+        s, u = (a, b) if ka == 2 else (b, a)
+        if _BITS[u] < _BITS[s]:
+            return s
+        return f"int{builtins.min(2 * _BITS[u], 64)}"
+    if ka != kb:
+        return a if ka > kb else b
+    if ka == 3 and {a, b} == {"float16", "bfloat16"}:
+        return "float32"
+    return a if _BITS[a] >= _BITS[b] else b
+
+
+def result_type(*args):
+    """The Keras result dtype of ``args`` (tensors, python scalars or dtype names)."""
+    strong = None
+    weak = 0
+    for a in args:
+        if a is None:
+            continue
+        if isinstance(a, bool):
+            weak = builtins.max(weak, 1)
+        elif isinstance(a, int):
+            weak = builtins.max(weak, 2)
+        elif isinstance(a, float):
+            weak = builtins.max(weak, 3)
+        elif isinstance(a, complex):
+            weak = builtins.max(weak, 4)
+        else:
+            if hasattr(a, "dtype") and not isinstance(a, str):
+                d = standardize_dtype(a.dtype)
+            elif isinstance(a, (list, tuple)):
+                d = dtype_of(to_tensor(a))
+            else:
+                d = standardize_dtype(a)
+            strong = d if strong is None else _promote2(strong, d)
+    if strong is None:
+        return {0: floatx(), 1: "bool", 2: "int32", 3: floatx(), 4: "complex64"}[weak]
+    k = kind(strong)
+    if weak == 2 and k == 0:
+        return "int32"
+    if weak == 3 and k < 3:
+        return floatx()
+    if weak == 4 and k < 4:
+        return "complex64"
+    return strong
+
+
+# -- conversion -------------------------------------------------------------
+_variable_cls = None
+
+
+def _variable_class():
+    global _variable_cls
+    if _variable_cls is None:
+        try:
+            from cornu.variables import Variable
+        except ImportError:  # pragma: no cover
+            Variable = ()
+        _variable_cls = Variable
+    return _variable_cls
+
+
+def _np_dtype(dtype):
+    dtype = standardize_dtype(dtype)
+    if dtype == "bfloat16":
+        return np.float32
+    return np.dtype(dtype)
+
+
+def to_tensor(x, dtype=None):
+    """``x`` as a ``tf.Tensor`` (``Variable`` and ``tf.Variable`` are read)."""
+    if isinstance(x, tf.Tensor):
+        if dtype is None:
+            return x
+        tdt = to_tf_dtype(dtype)
+        return x if x.dtype == tdt else tf.cast(x, tdt)
+    vcls = _variable_class()
+    if vcls and isinstance(x, vcls):
+        x = x.value
+    if isinstance(x, tf.Variable):
+        x = tf.convert_to_tensor(x)
+        return x if dtype is None else to_tensor(x, dtype)
+    if dtype is not None:
+        tdt = to_tf_dtype(dtype)
+        if isinstance(x, np.ndarray):
+            t = tf.convert_to_tensor(x)
+            return t if t.dtype == tdt else tf.cast(t, tdt)
+        if isinstance(x, (list, tuple)) and builtins.any(_is_tensorish(e) for e in _flat(x)):
+            return tf.stack([to_tensor(e, dtype) for e in x])
+        if isinstance(x, (bool, int, float, complex)):
+            return tf.constant(x, dtype=tdt)
+        if tf.is_tensor(x):  # sparse/ragged/other composite: let tf decide
+            return tf.cast(x, tdt)
+        return tf.convert_to_tensor(np.asarray(x, dtype=_np_dtype(dtype)), dtype=tdt)
+    if isinstance(x, bool):
+        return tf.constant(x, dtype=tf.bool)
+    if isinstance(x, int):
+        return tf.constant(x, dtype=tf.int32)
+    if isinstance(x, float):
+        return tf.constant(x, dtype=to_tf_dtype(floatx()))
+    if isinstance(x, (np.ndarray, np.generic)):
+        return tf.convert_to_tensor(x)
+    if isinstance(x, (list, tuple)):
+        if builtins.any(_is_tensorish(e) for e in _flat(x)):
+            items = [to_tensor(e) for e in x]
+            dt = result_type(*items)
+            return tf.stack([to_tensor(e, dt) for e in items])
+        arr = np.asarray(x)
+        if arr.dtype == np.float64:
+            arr = arr.astype(_np_dtype(floatx()))
+        elif arr.dtype == np.int64:
+            arr = arr.astype(np.int32)
+        return tf.convert_to_tensor(arr)
+    if tf.is_tensor(x):
+        return x
+    return tf.convert_to_tensor(x)
+
+
+def _is_tensorish(e):
+    vcls = _variable_class()
+    return tf.is_tensor(e) or isinstance(e, tf.Variable) or bool(vcls and isinstance(e, vcls))
+
+
+def _flat(items):
+    for e in items:
+        if isinstance(e, (list, tuple)):
+            yield from _flat(e)
+        else:
+            yield e
+
+
+def cast(x, dtype):
+    return to_tensor(x, dtype)
+
+
+def to_numpy(x):
+    return np.asarray(to_tensor(x).numpy())
+
+
+def _raw(x):
+    """The object used for dtype inference (tensor, python scalar or numpy)."""
+    if isinstance(x, (tf.Tensor, bool, int, float, complex, np.ndarray, np.generic)):
+        return x
+    return to_tensor(x)
+
+
+def promote(*xs, dtype=None):
+    """Convert ``xs`` to tensors of one common (Keras) dtype."""
+    if dtype is None:
+        dtype = result_type(*[_raw(x) for x in xs])
+    tdt = to_tf_dtype(dtype)
+    out = []
+    for x in xs:
+        if isinstance(x, tf.Tensor):
+            out.append(x if x.dtype == tdt else tf.cast(x, tdt))
+        elif isinstance(x, (bool, int, float)):
+            out.append(tf.constant(x, dtype=tdt))
+        else:
+            out.append(to_tensor(x, dtype))
+    return out
+
+
+def to_float(x):
+    """A tensor with a float dtype: ints and bools become ``floatx()``."""
+    x = to_tensor(x)
+    if not (x.dtype.is_floating or x.dtype.is_complex):
+        x = tf.cast(x, to_tf_dtype(floatx()))
+    return x
+
+
+# -- shapes and arguments -----------------------------------------------------
+def dynamic_shape(x):
+    """A list of dims: python ints where static, scalar tensors where unknown."""
+    static = x.shape.as_list() if x.shape.rank is not None else None
+    if static is None:
+        raise ValueError("tensors of unknown rank are not supported")
+    if None not in static:
+        return static
+    dyn = tf.shape(x)
+    return [dyn[i] if d is None else d for i, d in enumerate(static)]
+
+
+def shape_tensor_or_tuple(dims):
+    """A shape usable by tf ops: a tuple when all static, else a stacked tensor."""
+    if builtins.all(isinstance(d, (int, np.integer)) for d in dims):
+        return tuple(int(d) for d in dims)
+    return tf.stack([tf.cast(d, tf.int32) for d in dims])
+
+
+def standardize_tuple(value, n, name="value"):
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1 and n > 1:
+        value = value * n
+    if len(value) != n:
+        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints, received {value}")
+    return value
+
+
+def canonical_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(a % ndim if ndim else a for a in axis)
+
+
+_has_gpu = None
+
+
+def has_gpu():
+    global _has_gpu
+    if _has_gpu is None:
+        _has_gpu = bool(tf.config.list_logical_devices("GPU"))
+    return _has_gpu

@@ -1,0 +1,674 @@
+"""``cornu.ops.nn`` on TensorFlow: activations, convolutions, pooling, losses.
+
+Kernels use the Keras layout ``(*spatial, in_channels / groups, out_channels)``;
+inputs are ``channels_last`` unless ``data_format="channels_first"`` (computed
+in channels_last on CPU, where TensorFlow lacks most NCHW kernels).
+"""
+import math as _pymath
+
+import tensorflow as tf
+
+from cornu import config
+from cornu.backends.tensorflow._utils import (
+    dtype_of,
+    dynamic_shape,
+    epsilon,
+    floatx,
+    has_gpu,
+    promote,
+    standardize_tuple,
+    to_float,
+    to_tensor,
+    to_tf_dtype,
+)
+
+_tensor = to_tensor
+
+
+# -- activations ----------------------------------------------------------------
+def relu(x):
+    return tf.nn.relu(to_float(x))
+
+
+def relu6(x):
+    return tf.nn.relu6(to_float(x))
+
+
+def sigmoid(x):
+    return tf.sigmoid(to_float(x))
+
+
+def sparse_sigmoid(x):
+    x = to_float(x)
+    return tf.clip_by_value(0.5 * (x + 1.0), 0.0, 1.0)
+
+
+def tanh(x):
+    return tf.tanh(to_float(x))
+
+
+def tanh_shrink(x):
+    x = to_float(x)
+    return x - tf.tanh(x)
+
+
+def softplus(x):
+    return tf.nn.softplus(to_float(x))
+
+
+def softsign(x):
+    return tf.nn.softsign(to_float(x))
+
+
+def soft_shrink(x, threshold=0.5):
+    x = to_float(x)
+    t = tf.cast(threshold, x.dtype)
+    return tf.where(x > t, x - t, tf.where(x < -t, x + t, tf.zeros_like(x)))
+
+
+def sparse_plus(x):
+    x = to_float(x)
+    return tf.where(x <= -1, tf.zeros_like(x), tf.where(x < 1, 0.25 * tf.square(x + 1), x))
+
+
+def silu(x):
+    return tf.nn.silu(to_float(x))
+
+
+swish = silu
+
+
+def squareplus(x, b=4):
+    x = to_float(x)
+    return 0.5 * (x + tf.sqrt(tf.square(x) + tf.cast(b, x.dtype)))
+
+
+def log_sigmoid(x):
+    return tf.math.log_sigmoid(to_float(x))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return tf.nn.leaky_relu(to_float(x), alpha=negative_slope)
+
+
+def hard_sigmoid(x):
+    x = to_float(x)
+    return tf.nn.relu6(x + 3.0) / 6.0
+
+
+def hard_silu(x):
+    x = to_float(x)
+    return x * (tf.nn.relu6(x + 3.0) / 6.0)
+
+
+hard_swish = hard_silu
+
+
+def elu(x, alpha=1.0):
+    x = to_float(x)
+    if alpha == 1.0:
+        return tf.nn.elu(x)
+    return tf.where(x > 0, x, tf.cast(alpha, x.dtype) * tf.math.expm1(x))
+
+
+def selu(x):
+    return tf.nn.selu(to_float(x))
+
+
+def gelu(x, approximate=True):
+    return tf.nn.gelu(to_float(x), approximate=approximate)
+
+
+def celu(x, alpha=1.0):
+    x = to_float(x)
+    a = tf.cast(alpha, x.dtype)
+    return tf.maximum(x, 0.0) + tf.minimum(0.0, a * tf.math.expm1(x / a))
+
+
+def glu(x, axis=-1):
+    x = to_float(x)
+    if x.shape[axis] is not None and x.shape[axis] % 2:
+        raise ValueError(f"glu: axis {axis} must have an even size, received shape {x.shape}")
+    a, b = tf.split(x, 2, axis=axis)
+    return a * tf.sigmoid(b)
+
+
+def hard_tanh(x):
+    return tf.clip_by_value(to_float(x), -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    x = to_float(x)
+    return tf.where(tf.abs(x) > threshold, x, tf.zeros_like(x))
+
+
+def threshold(x, threshold, default_value):
+    x = to_float(x)
+    return tf.where(x > threshold, x, tf.cast(default_value, x.dtype))
+
+
+def softmax(x, axis=-1):
+    x = to_float(x)
+    if axis is None or isinstance(axis, (tuple, list)):
+        axes = list(range(x.shape.rank)) if axis is None else list(axis)
+        if len(axes) == 1:
+            return tf.nn.softmax(x, axis=axes[0])
+        e = tf.exp(x - tf.stop_gradient(tf.reduce_max(x, axis=axes, keepdims=True)))
+        return e / tf.reduce_sum(e, axis=axes, keepdims=True)
+    return tf.nn.softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    x = to_float(x)
+    if axis is None or isinstance(axis, (tuple, list)):
+        axes = list(range(x.shape.rank)) if axis is None else list(axis)
+        if len(axes) == 1:
+            return tf.nn.log_softmax(x, axis=axes[0])
+        m = tf.stop_gradient(tf.reduce_max(x, axis=axes, keepdims=True))
+        return x - m - tf.math.log(tf.reduce_sum(tf.exp(x - m), axis=axes, keepdims=True))
+    return tf.nn.log_softmax(x, axis=axis)
+
+
+def sparsemax(x, axis=-1):
+    x = to_float(x)
+    r = x.shape.rank
+    axis = axis % r
+    perm = [d for d in range(r) if d != axis] + [axis]
+    inv = [perm.index(d) for d in range(r)]
+    z = tf.transpose(x, perm)
+    zs = tf.sort(z, axis=-1, direction="DESCENDING")
+    n = tf.shape(z)[-1]
+    k = tf.cast(tf.range(1, n + 1), z.dtype)
+    cs = tf.cumsum(zs, axis=-1)
+    support = tf.cast((1 + k * zs) > cs, tf.int32)
+    k_z = tf.reduce_sum(support, axis=-1, keepdims=True)
+    tau = (tf.gather(cs, k_z - 1, batch_dims=r - 1) - 1) / tf.cast(k_z, z.dtype)
+    return tf.transpose(tf.maximum(z - tau, 0.0), inv)
+
+
+# -- helpers for spatial ops ---------------------------------------------------------
+def _data_format(data_format):
+    return config.standardize_data_format(data_format)
+
+
+def _to_channels_last(x):
+    r = x.shape.rank
+    return tf.transpose(x, [0] + list(range(2, r)) + [1])
+
+
+def _to_channels_first(x):
+    r = x.shape.rank
+    return tf.transpose(x, [0, r - 1] + list(range(1, r - 1)))
+
+
+def _check_padding(padding):
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', received {padding!r}")
+    return padding
+
+
+def _spatial_rank(x, name):
+    n = x.shape.rank - 2
+    if n not in (1, 2, 3):
+        raise ValueError(
+            f"{name}: inputs must have rank 3, 4 or 5 (1D, 2D or 3D with batch and "
+            f"channels), received shape {x.shape}"
+        )
+    return n
+
+
+def _same_pads(sizes, kernel, strides, dilation):
+    """TF 'same' padding: a [before, after] pair per spatial dim (ints or tensors)."""
+    pads = []
+    for n, k, s, d in zip(sizes, kernel, strides, dilation):
+        k_eff = (k - 1) * d + 1
+        out = (n + s - 1) // s
+        if isinstance(n, int):
+            total = max((out - 1) * s + k_eff - n, 0)
+        else:
+            total = tf.maximum((out - 1) * s + k_eff - n, 0)
+        pads.append([total // 2, total - total // 2])
+    return pads
+
+
+def _strided_slice_spatial(x, strides):
+    """x[:, ::s1, ::s2, ..., :] (channels_last)."""
+    idx = (slice(None),) + tuple(slice(None, None, s) for s in strides) + (slice(None),)
+    return x[idx]
+
+
+# -- convolution ------------------------------------------------------------------------
+def _conv_cl(x, kernel, strides, padding, dilation):
+    """Channels-last convolution (no groups), TF padding semantics."""
+    n = x.shape.rank - 2
+    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+        # TF does not support strides and dilations together: pad explicitly,
+        # run a stride-1 dilated conv and subsample.
+        if padding == "same":
+            pads = _same_pads(dynamic_shape(x)[1:-1], kernel.shape[:n], strides, dilation)
+            x = tf.pad(x, [[0, 0]] + pads + [[0, 0]])
+        out = tf.nn.convolution(x, kernel, 1, "VALID", dilations=dilation)
+        return _strided_slice_spatial(out, strides)
+    return tf.nn.convolution(x, kernel, strides, padding.upper(), dilations=dilation)
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    x = _tensor(inputs)
+    kernel = _tensor(kernel)
+    x, kernel = promote(x, kernel)
+    n = _spatial_rank(x, "conv")
+    data_format = _data_format(data_format)
+    padding = _check_padding(padding)
+    strides = standardize_tuple(strides, n, "strides")
+    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    if data_format == "channels_first":
+        x = _to_channels_last(x)
+    in_channels = x.shape[-1]
+    kernel_in = kernel.shape[-2]
+    if in_channels is None or in_channels % kernel_in:
+        raise ValueError(
+            f"conv: the input channels ({in_channels}) must be a multiple of the "
+            f"kernel's input channels ({kernel_in}); kernel shape {tuple(kernel.shape)}"
+        )
+    groups = in_channels // kernel_in
+    if groups > 1 and not has_gpu():
+        # Grouped convolutions have no CPU kernel: run one conv per group.
+        xs = tf.split(x, groups, axis=-1)
+        ks = tf.split(kernel, groups, axis=-1)
+        out = tf.concat(
+            [_conv_cl(a, b, strides, padding, dilation) for a, b in zip(xs, ks)], axis=-1
+        )
+    else:
+        out = _conv_cl(x, kernel, strides, padding, dilation)
+    if data_format == "channels_first":
+        out = _to_channels_first(out)
+    return out
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    x = _tensor(inputs)
+    kernel = _tensor(kernel)
+    x, kernel = promote(x, kernel)
+    n = _spatial_rank(x, "depthwise_conv")
+    data_format = _data_format(data_format)
+    padding = _check_padding(padding)
+    strides = standardize_tuple(strides, n, "strides")
+    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    if data_format == "channels_first":
+        x = _to_channels_last(x)
+    if n == 3:
+        in_channels, mult = kernel.shape[-2], kernel.shape[-1]
+        k = tf.reshape(kernel, list(kernel.shape[:3]) + [1, in_channels * mult])
+        out = conv(x, k, strides, padding, "channels_last", dilation)
+    else:
+        if n == 1:
+            x = tf.expand_dims(x, 1)
+            kernel = tf.expand_dims(kernel, 0)
+            strides, dilation = (1,) + strides, (1,) + dilation
+        if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+            if padding == "same":
+                pads = _same_pads(dynamic_shape(x)[1:-1], kernel.shape[:2], strides, dilation)
+                x = tf.pad(x, [[0, 0]] + pads + [[0, 0]])
+            out = tf.nn.depthwise_conv2d(x, kernel, [1, 1, 1, 1], "VALID", dilations=dilation)
+            out = _strided_slice_spatial(out, strides)
+        else:
+            out = tf.nn.depthwise_conv2d(
+                x, kernel, [1, *strides, 1], padding.upper(), dilations=dilation
+            )
+        if n == 1:
+            out = tf.squeeze(out, 1)
+    if data_format == "channels_first":
+        out = _to_channels_first(out)
+    return out
+
+
+def separable_conv(
+    inputs,
+    depthwise_kernel,
+    pointwise_kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+):
+    out = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return conv(out, pointwise_kernel, 1, "valid", data_format, 1)
+
+
+def _conv_transpose_pads(k, s, d, padding, output_padding):
+    """(left, right) padding of the stride-dilated input (the JAX/TF definition)."""
+    k_eff = (k - 1) * d + 1
+    if padding == "valid":
+        op = max(k_eff, s) - k_eff if output_padding is None else output_padding
+        return k_eff - 1, k_eff - 1 + op
+    if output_padding is None:
+        pad_len = s + k_eff - 2
+    else:
+        pad_len = k_eff + k_eff % 2 - 2 + output_padding
+    left = min(pad_len // 2 + pad_len % 2, k_eff - 1)
+    return left, pad_len - left
+
+
+def _dilate_kernel(kernel, dilation):
+    """Insert zeros between kernel taps (spatial dims first)."""
+    for i, d in enumerate(dilation):
+        if d == 1:
+            continue
+        k = kernel.shape[i]
+        # interleave d-1 zero slices after every tap but the last
+        kernel = tf.expand_dims(kernel, i + 1)
+        zeros_shape = list(kernel.shape)
+        zeros_shape[i + 1] = d - 1
+        kernel = tf.concat([kernel, tf.zeros(zeros_shape, kernel.dtype)], axis=i + 1)
+        new_shape = list(kernel.shape)
+        new_shape[i:i + 2] = [k * d]
+        kernel = tf.reshape(kernel, new_shape)
+        kernel = tf.gather(kernel, tf.range((k - 1) * d + 1), axis=i)
+    return kernel
+
+
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
+    """Transposed convolution; ``kernel`` is ``(*spatial, out_channels, in_channels)``."""
+    x = _tensor(inputs)
+    kernel = _tensor(kernel)
+    x, kernel = promote(x, kernel)
+    n = _spatial_rank(x, "conv_transpose")
+    data_format = _data_format(data_format)
+    padding = _check_padding(padding)
+    strides = standardize_tuple(strides, n, "strides")
+    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    if output_padding is not None:
+        output_padding = standardize_tuple(output_padding, n, "output_padding")
+    if data_format == "channels_first":
+        x = _to_channels_last(x)
+    ksize = [int(k) for k in kernel.shape[:n]]
+    kernel = _dilate_kernel(kernel, dilation)
+    k_eff = [(k - 1) * d + 1 for k, d in zip(ksize, dilation)]
+    xs = dynamic_shape(x)
+    natural = [(xs[1 + i] - 1) * strides[i] + k_eff[i] for i in range(n)]
+    out_shape = tf.stack(
+        [tf.cast(d, tf.int32) for d in [xs[0]] + natural + [kernel.shape[-2]]]
+    )
+    out = tf.nn.conv_transpose(x, kernel, out_shape, [1, *strides, 1], "VALID")
+    # Crop (or zero-extend) each side of the natural output to the Keras window.
+    slices, pads = [slice(None)], [[0, 0]]
+    for i in range(n):
+        left, right = _conv_transpose_pads(
+            ksize[i], strides[i], dilation[i], padding,
+            None if output_padding is None else output_padding[i],
+        )
+        cl, cr = k_eff[i] - 1 - left, k_eff[i] - 1 - right
+        slices.append(slice(max(cl, 0), None if cr <= 0 else -cr))
+        pads.append([max(-cl, 0), max(-cr, 0)])
+    slices.append(slice(None))
+    out = out[tuple(slices)]
+    if any(p != [0, 0] for p in pads):
+        out = tf.pad(out, pads)
+    if data_format == "channels_first":
+        out = _to_channels_first(out)
+    return out
+
+
+# -- pooling -----------------------------------------------------------------------------
+def _pool(x, pool_size, strides, padding, data_format, name, fn):
+    n = _spatial_rank(x, name)
+    pool_size = standardize_tuple(pool_size, n, "pool_size")
+    strides = pool_size if strides is None else standardize_tuple(strides, n, "strides")
+    data_format = _data_format(data_format)
+    padding = _check_padding(padding)
+    if data_format == "channels_first":
+        x = _to_channels_last(x)
+    out = fn(x, pool_size, strides, padding.upper())
+    if data_format == "channels_first":
+        out = _to_channels_first(out)
+    return out
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    x = _tensor(inputs)
+    dtype = x.dtype
+    if not dtype.is_floating:
+        x = tf.cast(x, tf.float64 if dtype.size > 2 else tf.float32)
+    out = _pool(x, pool_size, strides, padding, data_format, "max_pool", tf.nn.max_pool)
+    return out if out.dtype == dtype else tf.cast(out, dtype)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    x = to_float(inputs)
+    return _pool(x, pool_size, strides, padding, data_format, "average_pool", tf.nn.avg_pool)
+
+
+def _adaptive_bounds(in_size, out_size):
+    starts = [(i * in_size) // out_size for i in range(out_size)]
+    ends = [-(-((i + 1) * in_size) // out_size) for i in range(out_size)]
+    return starts, ends
+
+
+def _adaptive(x, output_size, data_format, reduce_fn, name):
+    n = _spatial_rank(x, name)
+    data_format = _data_format(data_format)
+    output_size = standardize_tuple(output_size, n, "output_size")
+    if data_format == "channels_first":
+        x = _to_channels_last(x)
+    for i in range(n):
+        axis = 1 + i
+        in_size = x.shape[axis]
+        starts, ends = _adaptive_bounds(in_size, output_size[i])
+        parts = []
+        for s, e in zip(starts, ends):
+            sl = [slice(None)] * x.shape.rank
+            sl[axis] = slice(s, e)
+            parts.append(reduce_fn(x[tuple(sl)], axis=axis, keepdims=True))
+        x = tf.concat(parts, axis=axis)
+    if data_format == "channels_first":
+        x = _to_channels_first(x)
+    return x
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    return _adaptive(to_float(inputs), output_size, data_format, tf.reduce_mean, "adaptive_average_pool")
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    return _adaptive(_tensor(inputs), output_size, data_format, tf.reduce_max, "adaptive_max_pool")
+
+
+# -- one-hot ---------------------------------------------------------------------------
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    if sparse:
+        raise ValueError("one_hot: sparse=True is not supported")
+    x = _tensor(x)
+    if not x.dtype.is_integer:
+        x = tf.cast(x, tf.int64)
+    return tf.one_hot(x, num_classes, axis=axis, dtype=to_tf_dtype(dtype or floatx()))
+
+
+def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    x = _tensor(x)
+    reduction_axis = 1 if x.shape.rank > 1 else 0
+    out = tf.reduce_max(one_hot(x, num_classes, axis=-1, dtype="int32"), axis=reduction_axis)
+    if axis != -1 and axis != out.shape.rank - 1:
+        r = out.shape.rank
+        perm = list(range(r - 1))
+        perm.insert(axis % r, r - 1)
+        out = tf.transpose(out, perm)
+    return tf.cast(out, to_tf_dtype(dtype or floatx()))
+
+
+# -- losses -------------------------------------------------------------------------------
+def _check_same_shape(target, output, name):
+    if target.shape.rank != output.shape.rank or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(target.shape, output.shape)
+    ):
+        raise ValueError(
+            f"{name}: `target` and `output` must have the same shape, received "
+            f"target.shape={target.shape}, output.shape={output.shape}"
+        )
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    output = to_float(output)
+    target = _tensor(target, dtype_of(output))
+    if target.shape.rank < 1:
+        raise ValueError(
+            "categorical_crossentropy: `target` and `output` must be at least rank 1, "
+            f"received target.shape={target.shape}"
+        )
+    _check_same_shape(target, output, "categorical_crossentropy")
+    if from_logits:
+        log_prob = tf.nn.log_softmax(output, axis=axis)
+    else:
+        output = output / tf.reduce_sum(output, axis=axis, keepdims=True)
+        output = tf.clip_by_value(output, epsilon(), 1.0 - epsilon())
+        log_prob = tf.math.log(output)
+    return -tf.reduce_sum(target * log_prob, axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    output = to_float(output)
+    target = _tensor(target)
+    r = output.shape.rank
+    if r < 1:
+        raise ValueError(
+            "sparse_categorical_crossentropy: `output` must be at least rank 1, "
+            f"received output.shape={output.shape}"
+        )
+    axis = axis % r
+    if target.shape.rank == r and target.shape[axis] == 1:
+        target = tf.squeeze(target, axis=axis)
+    if target.shape.rank != r - 1:
+        raise ValueError(
+            "sparse_categorical_crossentropy: `target` must have rank `output.ndim - 1`, "
+            f"received target.shape={target.shape}, output.shape={output.shape}"
+        )
+    if not target.dtype.is_integer:
+        target = tf.cast(target, tf.int64)
+    if axis != r - 1:
+        perm = [d for d in range(r) if d != axis] + [axis]
+        output = tf.transpose(output, perm)
+    if from_logits:
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=output)
+    output = output / tf.reduce_sum(output, axis=-1, keepdims=True)
+    output = tf.clip_by_value(output, epsilon(), 1.0 - epsilon())
+    log_prob = tf.math.log(output)
+    picked = tf.gather(log_prob, tf.expand_dims(target, -1), batch_dims=r - 1)
+    return -tf.squeeze(picked, -1)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    output = to_float(output)
+    target = _tensor(target, dtype_of(output))
+    _check_same_shape(target, output, "binary_crossentropy")
+    if from_logits:
+        return tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
+    output = tf.clip_by_value(output, epsilon(), 1.0 - epsilon())
+    return -(target * tf.math.log(output) + (1.0 - target) * tf.math.log(1.0 - output))
+
+
+# -- normalization ------------------------------------------------------------------------
+def moments(x, axes, keepdims=False, synchronized=False):
+    x = _tensor(x)
+    orig = x.dtype
+    if orig in (tf.float16, tf.bfloat16):
+        x = tf.cast(x, tf.float32)
+    elif not x.dtype.is_floating:
+        x = tf.cast(x, to_tf_dtype(floatx()))
+    axes = [axes] if isinstance(axes, int) else list(axes)
+    mean = tf.reduce_mean(x, axis=axes, keepdims=True)
+    variance = tf.reduce_mean(
+        tf.square(x - tf.stop_gradient(mean)), axis=axes, keepdims=True
+    )
+    if not keepdims:
+        mean = tf.squeeze(mean, axes)
+        variance = tf.squeeze(variance, axes)
+    if orig in (tf.float16, tf.bfloat16):
+        mean = tf.cast(tf.clip_by_value(mean, orig.min, orig.max), orig)
+        variance = tf.cast(tf.clip_by_value(variance, 0.0, orig.max), orig)
+    return mean, variance
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    x = to_float(x)
+    r = x.shape.rank
+    axis = axis % r
+    shape = [1] * r
+    shape[axis] = -1
+
+    def prep(v):
+        v = _tensor(v, dtype_of(x))
+        return tf.reshape(v, shape) if v.shape.rank == 1 else v
+
+    inv = tf.math.rsqrt(prep(variance) + tf.cast(epsilon, x.dtype))
+    if scale is not None:
+        inv = inv * prep(scale)
+    res = -prep(mean) * inv
+    if offset is not None:
+        res = res + prep(offset)
+    return x * inv + res
+
+
+# -- misc -------------------------------------------------------------------------------
+def psnr(x1, x2, max_val):
+    x1, x2 = promote(x1, x2)
+    mse = tf.reduce_mean(tf.square(x1 - x2))
+    return 20.0 * tf.math.log(tf.cast(max_val, mse.dtype)) / _pymath.log(10.0) - 10.0 * tf.math.log(mse) / _pymath.log(10.0)
+
+
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
+    """Attention over ``(batch, seq, heads, head_dim)`` tensors (Keras layout)."""
+    q, k, v = promote(query, key, value)
+    head_dim = q.shape[-1]
+    scale = 1.0 / _pymath.sqrt(head_dim) if scale is None else scale
+    q, k, v = (tf.transpose(t, [0, 2, 1, 3]) for t in (q, k, v))
+    if k.shape[1] != q.shape[1]:
+        rep = q.shape[1] // k.shape[1]
+        k = tf.repeat(k, rep, axis=1)
+        v = tf.repeat(v, rep, axis=1)
+    logits = tf.matmul(q, k, transpose_b=True) * tf.cast(scale, q.dtype)
+    if bias is not None:
+        logits = logits + _tensor(bias, dtype_of(logits))
+    if attn_logits_soft_cap is not None:
+        logits = tf.tanh(logits / attn_logits_soft_cap) * attn_logits_soft_cap
+    neg = tf.cast(logits.dtype.min, logits.dtype)
+    if mask is not None:
+        logits = tf.where(tf.cast(_tensor(mask), tf.bool), logits, neg)
+    if is_causal:
+        s = tf.shape(logits)
+        causal = tf.range(s[-2])[:, None] >= tf.range(s[-1])[None, :]
+        logits = tf.where(causal, logits, neg)
+    probs = tf.cast(tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1), v.dtype)
+    return tf.transpose(tf.matmul(probs, v), [0, 2, 1, 3])
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    x = _tensor(x)
+    if _data_format(data_format) == "channels_first":
+        return _to_channels_first(tf.nn.depth_to_space(_to_channels_last(x), block_size))
+    return tf.nn.depth_to_space(x, block_size)
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    x = _tensor(x)
+    if _data_format(data_format) == "channels_first":
+        return _to_channels_first(tf.nn.space_to_depth(_to_channels_last(x), block_size))
+    return tf.nn.space_to_depth(x, block_size)

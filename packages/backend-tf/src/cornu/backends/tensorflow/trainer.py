@@ -1,0 +1,102 @@
+"""Train/test/predict steps on TensorFlow: one ``tf.function`` per step kind (XLA on request)."""
+import numpy as np
+import tensorflow as tf
+
+from cornu import tree
+
+
+def make_slicer(data):
+    """Batches of ``data`` (a structure of tensors) for the given batch starts."""
+    flat = tree.flatten(data)
+    simple = isinstance(data, tuple) and all(not tree.is_nested(d) for d in data)
+
+    def slicer(starts, batch_size, num_samples, perm):
+        perm_t = None if perm is None else tf.constant(perm)
+        for start in starts:
+            start = int(start)
+            stop = min(start + batch_size, num_samples)
+            if perm_t is None:
+                parts = [None if a is None else a[start:stop] for a in flat]
+            else:
+                index = perm_t[start:stop]
+                parts = [None if a is None else _take(a, index) for a in flat]
+            yield tuple(parts) if simple else tree.pack_sequence_as(data, parts)
+
+    return slicer
+
+
+def _take(a, index):
+    if isinstance(a, np.ndarray):
+        return a[index.numpy()]
+    return tf.gather(a, index)
+
+
+def _batch_size(x):
+    first = x if tf.is_tensor(x) else tree.flatten(x)[0]
+    return tf.cast(tf.shape(first)[0], tf.float32)
+
+
+def _compile(fn, model):
+    if getattr(model, "run_eagerly", False):
+        return fn
+    return tf.function(fn, jit_compile=bool(getattr(model, "jit_compile", False)),
+                       reduce_retracing=True)
+
+
+def make_train_function(model):
+    trainable = model.trainable_variables
+    handles = [v.value for v in trainable]
+    optimizer = model.optimizer
+    tracker = model._loss_tracker
+    total, count = tracker.total.value, tracker.count.value
+    metrics = model._compile_metrics
+    has_metrics = metrics is not None and bool(metrics.metrics)
+
+    def train_step(x, y, sample_weight):
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x, y, y_pred, sample_weight)
+        grads = tape.gradient(loss, handles)
+        optimizer.apply(grads, trainable)
+        n = _batch_size(x)
+        total.assign_add(tf.cast(loss, tf.float32) * n)
+        count.assign_add(n)
+        if has_metrics:
+            metrics.update_state(y, y_pred, sample_weight)
+        return loss
+
+    step = _compile(train_step, model)
+    return lambda batch: step(*batch)
+
+
+def make_test_function(model):
+    tracker = model._loss_tracker
+    total, count = tracker.total.value, tracker.count.value
+    metrics = model._compile_metrics
+    has_metrics = metrics is not None and bool(metrics.metrics)
+
+    def test_step(x, y, sample_weight):
+        y_pred = model(x, training=False)
+        loss = model.compute_loss(x, y, y_pred, sample_weight, training=False)
+        n = _batch_size(x)
+        total.assign_add(tf.cast(loss, tf.float32) * n)
+        count.assign_add(n)
+        if has_metrics:
+            metrics.update_state(y, y_pred, sample_weight)
+        return loss
+
+    step = _compile(test_step, model)
+    return lambda batch: step(*batch)
+
+
+def make_predict_function(model):
+    def predict_step(x):
+        return model(x, training=False)
+
+    step = _compile(predict_step, model)
+    return lambda batch: step(batch[0])
+
+
+def concat_to_numpy(outputs):
+    joined = outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=0)
+    return joined.numpy()

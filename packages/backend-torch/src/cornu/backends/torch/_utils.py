@@ -1,0 +1,332 @@
+"""Helpers shared by the torch op modules: dtypes, conversion, promotion.
+
+Dtypes are Keras strings (``"float32"``, ``"int64"``, ``"bool"``).  Python
+scalars are *weak*: ``x + 1.5`` keeps ``x``'s float dtype, an int tensor plus
+a python float becomes ``floatx()``, as in Keras 3.
+"""
+import builtins
+
+import numpy as np
+import torch
+
+from cornu import config
+
+# -- dtypes -----------------------------------------------------------------
+_STR_TO_TORCH = {
+    "bool": torch.bool,
+    "uint8": torch.uint8,
+    "int8": torch.int8,
+    "int16": torch.int16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "complex64": torch.complex64,
+    "complex128": torch.complex128,
+}
+for _name in ("uint16", "uint32", "uint64"):
+    if hasattr(torch, _name):
+        _STR_TO_TORCH[_name] = getattr(torch, _name)
+_TORCH_TO_STR = {v: k for k, v in _STR_TO_TORCH.items()}
+_ALIASES = {
+    "float": "float32", "double": "float64", "half": "float16", "int": "int64",
+    "long": "int64", "bool_": "bool", "boolean": "bool",
+}
+_PY_TYPES = {bool: "bool", int: "int64", float: "float32", complex: "complex64"}
+
+FLOATS = ("float16", "bfloat16", "float32", "float64")
+_BITS = {
+    "bool": 1, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64,
+    "int8": 8, "int16": 16, "int32": 32, "int64": 64,
+    "float16": 16, "bfloat16": 16, "float32": 32, "float64": 64,
+    "complex64": 64, "complex128": 128,
+}
+
+
+def floatx():
+    return config.floatx()
+
+
+def epsilon():
+    return config.epsilon()
+
+
+def standardize_dtype(dtype):
+    """A Keras dtype string for any dtype spelling (torch, numpy, python, str)."""
+    if dtype is None:
+        return floatx()
+    if isinstance(dtype, str):
+        name = _ALIASES.get(dtype, dtype)
+        if name.startswith("torch."):
+            name = name[6:]
+        if name in _BITS:
+            return name
+        raise ValueError(f"Invalid dtype: {dtype!r}")
+    if isinstance(dtype, torch.dtype):
+        try:
+            return _TORCH_TO_STR[dtype]
+        except KeyError:
+            raise ValueError(f"Unsupported torch dtype: {dtype}") from None
+    if dtype in _PY_TYPES:
+        return _PY_TYPES[dtype]
+    name = getattr(dtype, "name", None)  # numpy dtypes, tf dtypes, ...
+    if name is None and isinstance(dtype, type) and issubclass(dtype, np.generic):
+        name = np.dtype(dtype).name
+    if isinstance(name, str):
+        return standardize_dtype(name)
+    raise ValueError(f"Invalid dtype: {dtype!r}")
+
+
+def to_torch_dtype(dtype):
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    return _STR_TO_TORCH[standardize_dtype(dtype)]
+
+
+def dtype_of(x):
+    """Keras dtype string of a tensor (or of anything with a ``dtype``)."""
+    return _TORCH_TO_STR[x.dtype] if isinstance(x, torch.Tensor) else standardize_dtype(x.dtype)
+
+
+def kind(dtype):
+    """0 bool, 1 unsigned int, 2 signed int, 3 float, 4 complex."""
+    if dtype == "bool":
+        return 0
+    if dtype.startswith("uint"):
+        return 1
+    if dtype.startswith("int"):
+        return 2
+    if dtype.startswith("complex"):
+        return 4
+    return 3
+
+
+def is_float_dtype(dtype):
+    return kind(dtype) == 3
+
+
+def is_int_dtype(dtype):
+    return kind(dtype) in (1, 2)
+
+
+def _promote2(a, b):
+    if a == b:
+        return a
+    ka, kb = kind(a), kind(b)
+    ia, ib = ka in (1, 2), kb in (1, 2)
+    if ia and ib and ka != kb:  # signed vs unsigned
+        s, u = (a, b) if ka == 2 else (b, a)
+        if _BITS[u] < _BITS[s]:
+            return s
+        return f"int{builtins.min(2 * _BITS[u], 64)}"
+    if ka != kb:
+        return a if ka > kb else b
+    if ka == 3 and {a, b} == {"float16", "bfloat16"}:
+        return "float32"
+    return a if _BITS[a] >= _BITS[b] else b
+
+
+def result_type(*args):
+    """The Keras result dtype of ``args`` (tensors, python scalars or dtype names).
+
+    Python scalars are weak: they only matter when nothing stronger is present.
+    """
+    strong = None
+    weak = 0  # 0 none, 1 bool, 2 int, 3 float, 4 complex
+    for a in args:
+        if a is None:
+            continue
+        if isinstance(a, bool):
+            weak = builtins.max(weak, 1)
+        elif isinstance(a, int):
+            weak = builtins.max(weak, 2)
+        elif isinstance(a, float):
+            weak = builtins.max(weak, 3)
+        elif isinstance(a, complex):
+            weak = builtins.max(weak, 4)
+        else:
+            if isinstance(a, torch.Tensor):
+                d = _TORCH_TO_STR[a.dtype]
+            elif isinstance(a, str) or not hasattr(a, "dtype"):
+                if isinstance(a, (list, tuple)):
+                    d = dtype_of(to_tensor(a))
+                else:
+                    d = standardize_dtype(a)
+            else:
+                d = standardize_dtype(a.dtype)
+            strong = d if strong is None else _promote2(strong, d)
+    if strong is None:
+        return {0: floatx(), 1: "bool", 2: "int32", 3: floatx(), 4: "complex64"}[weak]
+    k = kind(strong)
+    if weak == 2 and k == 0:
+        return "int32"
+    if weak == 3 and k < 3:
+        return floatx()
+    if weak == 4 and k < 4:
+        return "complex64"
+    return strong
+
+
+# -- conversion -------------------------------------------------------------
+_variable_cls = None
+
+
+def _variable_class():
+    global _variable_cls
+    if _variable_cls is None:
+        try:
+            from cornu.variables import Variable
+        except ImportError:  # pragma: no cover - core always ships it
+            Variable = ()
+        _variable_cls = Variable
+    return _variable_cls
+
+
+_device = None
+
+
+def get_device():
+    """The device new tensors are created on (``cuda`` when available)."""
+    global _device
+    if _device is None:
+        _device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return _device
+
+
+def set_device(device):
+    global _device
+    _device = torch.device(device)
+
+
+def to_tensor(x, dtype=None):
+    """``x`` as a torch tensor (a ``Variable`` is unwrapped; no copy when possible).
+
+    Python floats (and lists of them) become ``floatx()``; python ints become
+    ``int32``; numpy arrays keep their dtype.
+    """
+    if isinstance(x, torch.Tensor):
+        if dtype is None:
+            return x
+        tdt = to_torch_dtype(dtype)
+        return x if x.dtype == tdt else x.to(tdt)
+    vcls = _variable_class()
+    if vcls and isinstance(x, vcls):
+        return to_tensor(x.value, dtype)
+    if dtype is not None:
+        tdt = to_torch_dtype(dtype)
+        if isinstance(x, np.ndarray):
+            return torch.as_tensor(x, device=get_device()).to(tdt)
+        if isinstance(x, (list, tuple)) and any(isinstance(e, torch.Tensor) for e in _flat(x)):
+            return torch.stack([to_tensor(e, dtype) for e in x])
+        return torch.as_tensor(np.asarray(x, dtype=_np_dtype(dtype)), device=get_device())
+    if isinstance(x, bool):
+        return torch.tensor(x, dtype=torch.bool, device=get_device())
+    if isinstance(x, int):
+        return torch.tensor(x, dtype=torch.int32, device=get_device())
+    if isinstance(x, float):
+        return torch.tensor(x, dtype=to_torch_dtype(floatx()), device=get_device())
+    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+        return torch.as_tensor(np.asarray(x), device=get_device())
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(e, torch.Tensor) or (vcls and isinstance(e, vcls)) for e in _flat(x)):
+            items = [to_tensor(e) for e in x]
+            dt = result_type(*items)
+            return torch.stack([to_tensor(e, dt) for e in items])
+        arr = np.asarray(x)
+        if arr.dtype == np.float64:
+            arr = arr.astype(_np_dtype(floatx()))
+        elif arr.dtype == np.int64:
+            arr = arr.astype(np.int32)
+        return torch.as_tensor(arr, device=get_device())
+    if hasattr(x, "__array__") or hasattr(x, "numpy"):
+        arr = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+        return torch.as_tensor(arr, device=get_device())
+    return torch.as_tensor(x, device=get_device())
+
+
+def _flat(items):
+    for e in items:
+        if isinstance(e, (list, tuple)):
+            yield from _flat(e)
+        else:
+            yield e
+
+
+def _np_dtype(dtype):
+    dtype = standardize_dtype(dtype)
+    if dtype == "bfloat16":
+        return np.float32
+    return np.dtype(dtype)
+
+
+def cast(x, dtype):
+    x = to_tensor(x)
+    tdt = to_torch_dtype(dtype)
+    return x if x.dtype == tdt else x.to(tdt)
+
+
+def to_numpy(x):
+    x = to_tensor(x)
+    if x.requires_grad:
+        x = x.detach()
+    if x.dtype == torch.bfloat16:
+        x = x.float()
+    return x.cpu().numpy()
+
+
+def promote(*xs, dtype=None):
+    """Convert ``xs`` to tensors of one common (Keras) dtype."""
+    if dtype is None:
+        dtype = result_type(*[_unwrap(x) for x in xs])
+    tdt = to_torch_dtype(dtype)
+    out = []
+    for x in xs:
+        if isinstance(x, torch.Tensor):
+            out.append(x if x.dtype == tdt else x.to(tdt))
+        elif isinstance(x, (bool, int, float)):
+            out.append(torch.tensor(x, dtype=tdt, device=get_device()))
+        else:
+            out.append(to_tensor(x, dtype))
+    return out
+
+
+def _unwrap(x):
+    if isinstance(x, (torch.Tensor, bool, int, float, complex)):
+        return x
+    vcls = _variable_class()
+    if vcls and isinstance(x, vcls):
+        return x.value
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x
+    return to_tensor(x)
+
+
+def to_float(x):
+    """A tensor with a float dtype: ints and bools become ``floatx()``."""
+    x = to_tensor(x)
+    if not x.is_floating_point() and not x.is_complex():
+        x = x.to(to_torch_dtype(floatx()))
+    return x
+
+
+# -- arguments --------------------------------------------------------------
+def standardize_tuple(value, n, name="value"):
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1 and n > 1:
+        value = value * n
+    if len(value) != n:
+        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints, received {value}")
+    return value
+
+
+def canonical_axis(axis, ndim):
+    """``axis`` (int, tuple or None) as a tuple of non-negative ints (None -> all)."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(a % ndim if ndim else a for a in axis)

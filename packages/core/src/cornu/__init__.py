@@ -1,0 +1,64 @@
+"""cornu: the Keras 3 API on PyTorch and TensorFlow, as a family of plugins.
+
+Only cornu-core ships this file.  Every other distribution adds a
+subpackage (``cornu.layers``, ``cornu.backends.torch``, ...) to the same
+namespace; ``extend_path`` lets Python find those subpackages wherever pip
+put them (wheel installs, editable installs, or a mix of both).
+"""
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)  # noqa: F821
+
+import importlib as _importlib
+
+from cornu import config
+from cornu.version import __version__
+from cornu.variables import Variable
+from cornu.symbolic import KerasTensor
+from cornu.layer import InputSpec, Layer
+from cornu.models.input_layer import Input, InputLayer
+from cornu.models.model import Model
+from cornu.models.sequential import Sequential
+from cornu.models.functional import Functional
+
+# Families that live in their own distribution.  ``cornu.layers`` and friends
+# resolve lazily (PEP 562) so that ``import cornu`` stays small and a missing
+# family becomes an actionable error rather than an AttributeError.
+_FAMILIES = {
+    "layers": "cornu-layers",
+    "optimizers": "cornu-optimizers",
+    "metrics": "cornu-metrics",
+    "losses": "cornu-metrics",
+    "callbacks": "cornu-callbacks",
+    "datasets": "cornu-datasets",
+    "applications": "cornu-applications",
+}
+# Core submodules that are imported on first use only.
+_CORE_SUBMODULES = (
+    "ops", "activations", "initializers", "regularizers", "constraints",
+    "utils", "saving", "random", "backend", "plugins", "models", "engine",
+)
+
+
+def import_family(name):
+    """Import ``cornu.<name>``; a missing distribution gets a helpful error."""
+    module_name = f"cornu.{name}"
+    try:
+        return _importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise  # an error *inside* the family: let it through untouched
+        dist = _FAMILIES[name]
+        raise ModuleNotFoundError(
+            f"{module_name} is not installed: pip install {dist}", name=module_name
+        ) from None
+
+
+def __getattr__(name):
+    if name in _FAMILIES:
+        return import_family(name)
+    if name in _CORE_SUBMODULES:
+        return _importlib.import_module(f"cornu.{name}")
+    raise AttributeError(f"module 'cornu' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FAMILIES) | set(_CORE_SUBMODULES))

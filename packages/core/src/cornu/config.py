@@ -1,0 +1,129 @@
+"""Global settings: backend, floatx, epsilon, image_data_format.
+
+The backend is chosen, in order, from the ``CORNU_BACKEND`` environment
+variable, the ``"backend"`` key of the config file (``$CORNU_HOME/cornu.json``,
+``~/.cornu/cornu.json`` by default), ``set_backend(...)`` called before first
+use, and otherwise the first installed backend (torch before tensorflow).
+"""
+import json
+import os
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_requested_backend = None  # set by set_backend() before the backend is bound
+
+_VALID_FLOATX = ("float16", "bfloat16", "float32", "float64")
+
+
+def cornu_home():
+    return os.path.expanduser(os.environ.get("CORNU_HOME", os.path.join("~", ".cornu")))
+
+
+def config_path():
+    return os.path.join(cornu_home(), "cornu.json")
+
+
+def _read_config_file():
+    try:
+        with open(config_path()) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _apply_config_file():
+    global _FLOATX, _EPSILON, _IMAGE_DATA_FORMAT
+    data = _read_config_file()
+    if data.get("floatx") in _VALID_FLOATX:
+        _FLOATX = data["floatx"]
+    if isinstance(data.get("epsilon"), (int, float)):
+        _EPSILON = float(data["epsilon"])
+    if data.get("image_data_format") in ("channels_last", "channels_first"):
+        _IMAGE_DATA_FORMAT = data["image_data_format"]
+
+
+_apply_config_file()
+
+
+def floatx():
+    """The default float dtype, e.g. ``"float32"``."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    global _FLOATX
+    value = str(value)
+    if value not in _VALID_FLOATX:
+        raise ValueError(f"set_floatx: expected one of {_VALID_FLOATX}, received {value!r}")
+    _FLOATX = value
+
+
+def epsilon():
+    """The fuzz factor used in numeric expressions (default 1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format():
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    global _IMAGE_DATA_FORMAT
+    data_format = str(data_format).lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "set_image_data_format: expected 'channels_last' or 'channels_first', "
+            f"received {data_format!r}"
+        )
+    _IMAGE_DATA_FORMAT = data_format
+
+
+def standardize_data_format(data_format):
+    if data_format is None:
+        return image_data_format()
+    data_format = str(data_format).lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "data_format must be 'channels_last' or 'channels_first', "
+            f"received {data_format!r}"
+        )
+    return data_format
+
+
+def requested_backend():
+    """The backend name the user asked for, or None to use the installed default."""
+    env = os.environ.get("CORNU_BACKEND")
+    if env:
+        return env
+    if _requested_backend:
+        return _requested_backend
+    return _read_config_file().get("backend")
+
+
+def set_backend(name):
+    """Choose the backend.  Must be called before the backend is first used."""
+    global _requested_backend
+    from cornu import backend as _backend
+
+    if _backend.is_bound():
+        if _backend.get_backend().NAME == name:
+            return
+        raise RuntimeError(
+            f"set_backend({name!r}): the backend {_backend.get_backend().NAME!r} is "
+            "already in use in this process; set CORNU_BACKEND before starting Python"
+        )
+    _requested_backend = name
+
+
+def backend():
+    """The name of the active (or to-be-selected) backend."""
+    from cornu import backend as _backend
+
+    return _backend.backend_name()

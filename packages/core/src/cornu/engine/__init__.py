@@ -1,0 +1,1 @@
+"""The training engine: trainer, data adapters, compile containers and callback infrastructure."""

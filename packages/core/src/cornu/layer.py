@@ -1,0 +1,511 @@
+"""``cornu.Layer``: the unit of computation and state, with the Keras 3 API."""
+import inspect
+import threading
+
+from cornu import config, naming, tree
+from cornu.symbolic import KerasTensor, Node, any_symbolic
+from cornu.variables import Variable
+
+_context = threading.local()  # .training: the training flag of the outermost call
+_UNSET = object()
+_added_losses = [False]  # set once any layer calls add_loss: calls then clear stale losses
+
+
+def _backend():
+    from cornu.backend import get_backend
+
+    return get_backend()
+
+
+def _shape_str(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
+        ",)" if len(shape) == 1 else ")"
+    )
+
+
+class InputSpec:
+    """What a layer accepts: ``dtype``, ``shape``, ``ndim``, ``max_ndim``, ``min_ndim``, ``axes``.
+
+    ``axes`` maps an axis to the size it must have (e.g. ``{-1: 784}``).
+    """
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
+                 axes=None, allow_last_axis_squeeze=False, name=None, optional=False):
+        self.dtype = dtype
+        self.shape = tuple(shape) if shape is not None else None
+        self.ndim = len(shape) if shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = {int(k): v for k, v in (axes or {}).items()}
+        self.allow_last_axis_squeeze = allow_last_axis_squeeze
+        self.name = name
+        self.optional = optional
+
+    def get_config(self):
+        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim,
+                "max_ndim": self.max_ndim, "min_ndim": self.min_ndim, "axes": self.axes}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        parts = [f"{k}={v}" for k, v in self.get_config().items() if v]
+        return f"InputSpec({', '.join(parts)})"
+
+
+def check_input_spec(layer, spec, shape, index=0):
+    """Raise a ValueError naming the layer when ``shape`` does not fit ``spec``."""
+    if spec is None or shape is None:
+        return
+    ndim = len(shape)
+    where = f"Input {index} of layer '{layer.name}' ({type(layer).__name__})"
+    if spec.ndim is not None and ndim != spec.ndim:
+        raise ValueError(
+            f"{where} is incompatible with the layer: expected ndim={spec.ndim}, "
+            f"found ndim={ndim}. Full shape received: {_shape_str(shape)}"
+        )
+    if spec.max_ndim is not None and ndim > spec.max_ndim:
+        raise ValueError(
+            f"{where} is incompatible with the layer: expected max_ndim={spec.max_ndim}, "
+            f"found ndim={ndim}. Full shape received: {_shape_str(shape)}"
+        )
+    if spec.min_ndim is not None and ndim < spec.min_ndim:
+        raise ValueError(
+            f"{where} is incompatible with the layer: expected min_ndim={spec.min_ndim}, "
+            f"found ndim={ndim}. Full shape received: {_shape_str(shape)}"
+        )
+    for axis, size in spec.axes.items():
+        if size is None:
+            continue
+        if -ndim <= axis < ndim and shape[axis] is not None and shape[axis] != size:
+            raise ValueError(
+                f"{where} is incompatible with the layer: expected axis {axis} of the "
+                f"input shape to have value {size}, but received input with shape "
+                f"{_shape_str(shape)}"
+            )
+    if spec.shape is not None:
+        for expected, got in zip(spec.shape, shape):
+            if expected is not None and got is not None and expected != got:
+                raise ValueError(
+                    f"{where} is incompatible with the layer: expected shape="
+                    f"{_shape_str(spec.shape)}, found shape={_shape_str(shape)}"
+                )
+
+
+def _dtype_name(dtype):
+    if dtype is None:
+        return None
+    if isinstance(dtype, dict):  # a serialized DTypePolicy
+        return dtype.get("config", {}).get("name", "float32")
+    name = getattr(dtype, "name", dtype)
+    return str(name)
+
+
+class Layer:
+    """The base class of every layer (Keras 3 semantics).
+
+    Subclasses implement ``call`` and usually ``build(input_shape)``, creating
+    weights with ``add_weight``.  Calling a layer builds it on first use, checks
+    ``input_spec``, and propagates the ``training`` flag to nested layers.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        dtype: the dtype of the weights and computations (default floatx).
+        name: the layer's name (unique default from the class name).
+        activity_regularizer: a regularizer applied to the layer's outputs.
+        input_shape, input_dim, batch_input_shape, batch_size: accepted on the
+            first layer of a ``Sequential`` model, as in Keras.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        # Tracking state must exist before a subclass __init__ assigns attributes.
+        object.__setattr__(obj, "_layers", [])
+        object.__setattr__(obj, "_trainable_variables", [])
+        object.__setattr__(obj, "_non_trainable_variables", [])
+        object.__setattr__(obj, "_tracking", True)
+        return obj
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None,
+                 autocast=True, name=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        batch_size = kwargs.pop("batch_size", None)
+        kwargs.pop("input_length", None)
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword arguments: {sorted(kwargs)}"
+            )
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            self._batch_input_shape = (batch_size,) + tuple(input_shape)
+        else:
+            self._batch_input_shape = None
+        self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
+        if not isinstance(self.name, str) or "/" in self.name:
+            raise ValueError(
+                f"{type(self).__name__}: name must be a string without '/', received "
+                f"{self.name!r}"
+            )
+        self._dtype = _dtype_name(dtype) or config.floatx()
+        self.autocast = autocast
+        self._trainable = bool(trainable)
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = False
+        from cornu import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._losses = []
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self._build_shapes = None
+        self._call_has_training = "training" in self._call_signature_params()
+
+    @classmethod
+    def _call_signature_params(cls):
+        params = cls.__dict__.get("_cached_call_params")
+        if params is None:
+            params = tuple(inspect.signature(cls.call).parameters)
+            cls._cached_call_params = params
+        return params
+
+    # -- attribute tracking -----------------------------------------------
+    def __setattr__(self, name, value):
+        if self._tracking and not name.startswith("__"):
+            self._track(value)
+        object.__setattr__(self, name, value)
+
+    def _track(self, value):
+        if isinstance(value, Layer):
+            if value is not self and not any(value is x for x in self._layers):
+                self._layers.append(value)
+        elif isinstance(value, Variable):
+            own = self._trainable_variables if value.trainable else self._non_trainable_variables
+            if not any(value is v for v in own):
+                own.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, (Layer, Variable)):
+                    self._track(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                if isinstance(item, (Layer, Variable)):
+                    self._track(item)
+
+    # -- properties -----------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype
+
+    @property
+    def dtype_policy(self):
+        return self._dtype
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        object.__setattr__(self, "_trainable", value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def weights(self):
+        seen = set()
+        out = []
+        for w in self._trainable_variables + self._non_trainable_variables:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._layers:
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def variables(self):
+        return self.weights
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        if not self._trainable:
+            return self.weights
+        return [w for w in self.weights if not w.trainable]
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"You tried to call count_params() on layer '{self.name}', but the "
+                "layer isn't built. Build it first, e.g. by calling it on data."
+            )
+        import math
+
+        return int(sum(math.prod(w.shape) for w in self.weights))
+
+    # -- weights -------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None,
+                   aggregation="none", overwrite_with_gradient=False, name=None):
+        """Create a ``Variable`` owned by this layer (Keras 3 signature)."""
+        from cornu import constraints, initializers, regularizers
+
+        shape = () if shape is None else tuple(shape)
+        dtype = _dtype_name(dtype) or self._dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if "float" in dtype else "zeros"
+        initializer = initializers.get(initializer)
+        name = name or "variable"
+        variable = Variable(
+            initializer, shape=shape, dtype=dtype, trainable=trainable,
+            name=name, path=f"{self.name}/{name}", autocast=autocast,
+            aggregation=aggregation,
+        )
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
+        variable.overwrite_with_gradient = overwrite_with_gradient
+        self._track(variable)
+        return variable
+
+    def get_weights(self):
+        """The weights as a list of numpy arrays, in the order of ``weights``."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays with the shapes of ``get_weights()``."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} weights, but received "
+                f"{len(weights)}. Expected shapes: {[w.shape for w in own]}"
+            )
+        for variable, value in zip(own, weights):
+            shape = tuple(getattr(value, "shape", ()))
+            if shape != tuple(variable.shape):
+                raise ValueError(
+                    f"Layer '{self.name}' weight shape {variable.shape} is not compatible "
+                    f"with provided weight shape {shape} (variable {variable.path})"
+                )
+            variable.assign(value)
+
+    # -- losses ----------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a (scalar) loss tensor; collected in ``losses`` for the current call."""
+        _added_losses[0] = True
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Losses added in the last call plus the regularization losses of the weights."""
+        out = list(self._losses)
+        for w in self._trainable_variables + self._non_trainable_variables:
+            reg = getattr(w, "regularizer", None)
+            if reg is not None:
+                out.append(reg(w.value))
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    def _clear_losses(self):
+        if self._losses:
+            self._losses.clear()
+        for layer in self._layers:
+            layer._clear_losses()
+
+    # -- building ----------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def _build_with(self, input_shape):
+        """Build once, remembering the shape for ``get_build_config``."""
+        self._build_shapes = input_shape
+        if type(self).build is not Layer.build:
+            self.build(input_shape)
+        self.built = True
+        self._lock_input_spec(input_shape)
+
+    def _lock_input_spec(self, input_shape):
+        pass
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        return {"input_shape": shape_to_json(self._build_shapes)}
+
+    def build_from_config(self, config):
+        if config and "input_shape" in config:
+            shape = config["input_shape"]
+            self._build_with(_to_shape(shape))
+
+    def compute_output_shape(self, *args, **kwargs):
+        raise NotImplementedError  # optional; compute_output_spec traces `call` instead
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs for symbolic inputs: from compute_output_shape, else by tracing."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            shapes = tree.map_structure(
+                lambda x: x.shape if isinstance(x, KerasTensor) else x, args[0]
+            )
+            return _shapes_to_tensors(self.compute_output_shape(shapes), self.compute_dtype)
+        return _backend().core.compute_output_spec(self.call, *args, **kwargs)
+
+    # -- calling -------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        if isinstance(first, KerasTensor) or (
+            tree.is_nested(first) and any_symbolic(args, kwargs)
+        ):
+            return self._symbolic_call(args, kwargs)
+        if not self.built:
+            self._build_with(_shape_of(first))
+        spec = self.input_spec
+        if spec is not None:
+            self._check_inputs(spec, first)
+        if self._call_has_training:
+            training = kwargs.get("training")
+        else:
+            training = kwargs.pop("training", None)
+        context_training = getattr(_context, "training", _UNSET)
+        if context_training is _UNSET:  # the outermost call sets the context
+            if _added_losses[0]:
+                self._clear_losses()
+            training = bool(training) if training is not None else False
+            if self._call_has_training:
+                kwargs["training"] = training
+            _context.training = training
+            try:
+                outputs = self.call(*args, **kwargs)
+            finally:
+                del _context.training
+        else:
+            if self._call_has_training and training is None:
+                kwargs["training"] = context_training
+            outputs = self.call(*args, **kwargs)
+        if self.activity_regularizer is not None:
+            for out in tree.flatten(outputs):
+                self.add_loss(self.activity_regularizer(out))
+        return outputs
+
+    def _check_inputs(self, spec, first):
+        if isinstance(spec, (list, tuple)):
+            for i, (s, x) in enumerate(zip(spec, tree.flatten(first))):
+                check_input_spec(self, s, _shape_of(x), i)
+        else:
+            check_input_spec(self, spec, tuple(first.shape))
+
+    def _symbolic_call(self, args, kwargs):
+        first = args[0] if args else next(iter(kwargs.values()))
+        if not self.built:
+            self._build_with(tree.map_structure(lambda x: x.shape, first))
+        if self.input_spec is not None:
+            self._check_inputs(self.input_spec, first)
+        kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+        outputs = self.compute_output_spec(*args, **kwargs)
+        outputs = tree.map_structure(lambda t: _fresh(t), outputs)
+        Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
+        return outputs
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not implement call()"
+        )  # abstract: every concrete layer defines call
+
+    # -- config ----------------------------------------------------------------------
+    def get_config(self):
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {
+                "module": "keras", "class_name": "DTypePolicy",
+                "config": {"name": self._dtype}, "registered_name": None,
+            },
+        }
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _fresh(t):
+    return KerasTensor(t.shape, dtype=t.dtype, sparse=t.sparse) if isinstance(t, KerasTensor) else t
+
+
+def _shape_of(x):
+    if isinstance(x, (list, tuple)) and x and not isinstance(x[0], (int, float)):
+        return [_shape_of(i) for i in x]
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
+    shape = getattr(x, "shape", None)
+    return None if shape is None else tuple(shape)
+
+
+def _is_shape(s):
+    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+
+
+def _shapes_to_tensors(s, dtype):
+    if _is_shape(s):
+        return KerasTensor(s, dtype=dtype)
+    if isinstance(s, dict):
+        return {k: _shapes_to_tensors(v, dtype) for k, v in s.items()}
+    return [_shapes_to_tensors(v, dtype) for v in s]
+
+
+def shape_to_json(s):
+    if _is_shape(s):
+        return list(s)
+    if isinstance(s, dict):
+        return {k: shape_to_json(v) for k, v in s.items()}
+    return [shape_to_json(v) for v in s]
+
+
+def _to_shape(obj):
+    if _is_shape(obj):
+        return tuple(obj)
+    if isinstance(obj, dict):
+        return {k: _to_shape(v) for k, v in obj.items()}
+    return [_to_shape(o) for o in obj]

@@ -1,0 +1,305 @@
+"""Functional models: a graph of layer calls between symbolic inputs and outputs."""
+from cornu import tree
+from cornu.layer import Layer
+from cornu.models.input_layer import InputLayer
+from cornu.models.model import Model
+from cornu.symbolic import KerasTensor
+
+
+class Functional(Model):
+    """A model defined by ``cornu.Model(inputs, outputs)``.
+
+    ``inputs`` and ``outputs`` may be single tensors, lists or dicts of tensors
+    returned by ``cornu.Input`` and layer calls.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        return Layer.__new__(cls)
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        for t in tree.flatten(inputs):
+            if not isinstance(t, KerasTensor) or t._keras_history is None:
+                raise ValueError(
+                    f"Functional model '{self.name}': every input must be a tensor returned "
+                    f"by cornu.Input, received {t!r}"
+                )
+        for t in tree.flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"Functional model '{self.name}': every output must be a symbolic tensor "
+                    f"produced by layer calls, received {t!r}"
+                )
+        if isinstance(inputs, dict):
+            self._input_names = list(inputs)
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self.inputs = tree.flatten(inputs)
+        self.outputs = tree.flatten(outputs)
+        self._plan, layers, nodes = _build_plan(self.inputs, self.outputs)
+        self._node_ids = {id(n) for n in nodes}
+        self._tracking = False
+        for layer in layers:
+            if not any(layer is l for l in self._layers):
+                self._layers.append(layer)
+        self._tracking = True
+        self.built = True
+        self._build_shapes = tree.map_structure(lambda t: t.shape, inputs)
+        self._single_io = (
+            isinstance(inputs, KerasTensor) or (isinstance(inputs, (list, tuple)) and len(inputs) == 1)
+        )
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        return tree.map_structure(lambda t: t.shape, self._inputs_struct)
+
+    @property
+    def output_shape(self):
+        return tree.map_structure(lambda t: t.shape, self._outputs_struct)
+
+    def call(self, inputs, training=None, mask=None):
+        values = {}
+        flat_inputs = self._flatten_inputs(inputs)
+        for t, x in zip(self.inputs, flat_inputs):
+            values[id(t)] = x
+        for layer, args, kwargs, simple_input, outputs in self._plan:
+            if simple_input is not None:
+                result = layer(values[simple_input], training=training)
+            else:
+                call_args, call_kwargs = tree.map_structure(
+                    lambda a: values[id(a)] if isinstance(a, KerasTensor) else a, [args, kwargs]
+                )
+                if layer._call_has_training or not isinstance(layer, Model):
+                    call_kwargs["training"] = training
+                result = layer(*call_args, **call_kwargs)
+            if len(outputs) == 1:
+                values[outputs[0]] = result if not tree.is_nested(result) else tree.flatten(result)[0]
+            else:
+                for oid, r in zip(outputs, tree.flatten(result)):
+                    values[oid] = r
+        flat = [values[id(t)] for t in self.outputs]
+        return tree.pack_sequence_as(self._outputs_struct, flat)
+
+    def _flatten_inputs(self, inputs):
+        if isinstance(self._inputs_struct, dict):
+            if not isinstance(inputs, dict):
+                raise ValueError(
+                    f"Model '{self.name}' expects a dict of inputs with keys "
+                    f"{sorted(self._inputs_struct)}, received {type(inputs).__name__}"
+                )
+            missing = set(self._inputs_struct) - set(inputs)
+            if missing:
+                raise ValueError(f"Model '{self.name}': missing inputs {sorted(missing)}")
+            return tree.flatten({k: inputs[k] for k in self._inputs_struct})
+        flat = tree.flatten(inputs) if tree.is_nested(inputs) else [inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(self.inputs)} input(s), but it received "
+                f"{len(flat)} input tensors."
+            )
+        return flat
+
+    def compute_output_spec(self, inputs, training=None, mask=None):
+        return Layer.compute_output_spec(self, inputs)
+
+    def get_config(self):
+        layer_ids = {}
+        layer_configs = []
+        for layer in self.layers:
+            layer_ids[id(layer)] = layer.name
+        from cornu.serialization import serialize_cornu_object
+
+        for layer in self.layers:
+            record = serialize_cornu_object(layer)
+            record["name"] = layer.name
+            nodes = []
+            for node in layer._inbound_nodes:
+                if not node.input_tensors or not _node_in_model(node, self):
+                    continue
+                nodes.append({
+                    "args": _serialize_args(node.call_args, self),
+                    "kwargs": _serialize_args(node.call_kwargs, self),
+                })
+            record["inbound_nodes"] = nodes
+            layer_configs.append(record)
+
+        def ref(t):
+            layer, node_index, tensor_index = t._keras_history
+            return [layer.name, _node_position(layer, node_index, self), tensor_index]
+
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": _map_refs(self._inputs_struct, ref),
+            "output_layers": _map_refs(self._outputs_struct, ref),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return functional_from_config(cls, config, custom_objects)
+
+
+def _node_in_model(node, model):
+    return id(node) in model._node_ids
+
+
+def _node_position(layer, node_index, model):
+    """Index of the call among the layer's calls that belong to ``model``."""
+    if isinstance(layer, InputLayer):
+        return 0
+    return sum(1 for n in layer._inbound_nodes[:node_index] if _node_in_model(n, model))
+
+
+def _map_refs(struct, ref):
+    if isinstance(struct, KerasTensor):
+        return ref(struct)
+    if isinstance(struct, dict):
+        return {k: ref(v) for k, v in struct.items()}
+    return [ref(t) for t in struct]
+
+
+def _serialize_args(obj, model):
+    if isinstance(obj, KerasTensor):
+        layer, node_index, tensor_index = obj._keras_history
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": list(obj.shape),
+                "dtype": obj.dtype,
+                "keras_history": [layer.name, _node_position(layer, node_index, model), tensor_index],
+            },
+        }
+    if isinstance(obj, (list, tuple)):
+        return [_serialize_args(o, model) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _serialize_args(v, model) for k, v in obj.items()}
+    return obj
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    """Rebuild a Functional model: create every layer, then replay the recorded calls."""
+    from cornu.serialization import deserialize_cornu_object
+
+    layers = {}
+    outputs_by_layer = {}  # name -> list of outputs per call
+    pending = []
+    for record in config["layers"]:
+        layer = deserialize_cornu_object(
+            {k: v for k, v in record.items() if k not in ("inbound_nodes", "build_config")},
+            custom_objects=custom_objects, kind="layer",
+        )
+        layers[record["name"]] = layer
+        if isinstance(layer, InputLayer):
+            outputs_by_layer[record["name"]] = [layer.output]
+        else:
+            outputs_by_layer[record["name"]] = []
+            pending.extend((record["name"], n) for n in record.get("inbound_nodes", []))
+
+    def resolve(obj):
+        if isinstance(obj, dict) and obj.get("class_name") == "__keras_tensor__":
+            name, node_index, tensor_index = obj["config"]["keras_history"]
+            produced = outputs_by_layer[name]
+            if node_index >= len(produced):
+                raise LookupError
+            return tree.flatten(produced[node_index])[tensor_index]
+        if isinstance(obj, list):
+            return [resolve(o) for o in obj]
+        if isinstance(obj, dict):
+            return {k: resolve(v) for k, v in obj.items()}
+        return obj
+
+    # Replay calls in dependency order (a layer's call waits for its inputs).
+    while pending:
+        progressed = False
+        remaining = []
+        for name, node in pending:
+            try:
+                args = resolve(node.get("args", []))
+                kwargs = resolve(node.get("kwargs", {}))
+            except LookupError:
+                remaining.append((name, node))
+                continue
+            outputs_by_layer[name].append(layers[name](*args, **kwargs))
+            progressed = True
+        if not progressed:
+            raise ValueError(
+                f"Cannot rebuild model {config.get('name')!r}: unresolvable layer inputs for "
+                f"{sorted({n for n, _ in remaining})}"
+            )
+        pending = remaining
+
+    def ref(r):
+        name, node_index, tensor_index = r
+        return tree.flatten(outputs_by_layer[name][node_index])[tensor_index]
+
+    def refs(struct):
+        if isinstance(struct, dict):
+            return {k: ref(v) for k, v in struct.items()}
+        if struct and isinstance(struct[0], str):
+            return ref(struct)
+        return [ref(r) for r in struct]
+
+    inputs = refs(config["input_layers"])
+    outputs = refs(config["output_layers"])
+    if isinstance(inputs, list) and len(inputs) == 1:
+        inputs = inputs[0]
+    if isinstance(outputs, list) and len(outputs) == 1 and isinstance(config["output_layers"][0], str):
+        outputs = outputs[0]
+    return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
+               trainable=config.get("trainable", True))
+
+
+def _build_plan(inputs, outputs):
+    """Topologically ordered layer calls from ``inputs`` to ``outputs``, and the layer list."""
+    input_ids = {id(t) for t in inputs}
+    order = []
+    visited = set()
+
+    def visit(tensor):
+        if id(tensor) in input_ids:
+            return
+        history = tensor._keras_history
+        if history is None:
+            raise ValueError(f"Tensor {tensor!r} was not produced by a layer call")
+        layer, node_index, _ = history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in visited:
+            return
+        visited.add(id(node))
+        if not node.input_tensors:
+            raise ValueError(
+                f"Output depends on input '{layer.name}', which is not among the model's inputs"
+            )
+        for t in node.input_tensors:
+            visit(t)
+        order.append(node)
+
+    for t in outputs:
+        visit(t)
+
+    layers = []
+    for t in inputs:
+        layer = t._keras_history[0]
+        if not any(layer is l for l in layers):
+            layers.append(layer)
+    plan = []
+    for node in order:
+        layer = node.operation
+        if not any(layer is l for l in layers):
+            layers.append(layer)
+        simple = None
+        if (len(node.call_args) == 1 and not node.call_kwargs
+                and isinstance(node.call_args[0], KerasTensor)):
+            simple = id(node.call_args[0])
+        plan.append((layer, node.call_args, node.call_kwargs, simple,
+                     [id(t) for t in node.outputs]))
+    return plan, layers, order

@@ -1,0 +1,19 @@
+"""``cornu.ops``: the backend-agnostic op surface (the names of ``keras.ops``).
+
+Every name resolves once to the active backend's function and is then a
+plain attribute of this module.  Namespaces: ``cornu.ops.numpy``,
+``cornu.ops.nn``, ``cornu.ops.math``, ``cornu.ops.linalg``,
+``cornu.ops.image``, ``cornu.ops.core``; all their names are also here.
+"""
+from cornu.ops._front import bind_front
+
+_NAMESPACES = ("core", "numpy", "nn", "math", "linalg", "image")
+_getattr = bind_front(__name__, _NAMESPACES)
+
+
+def __getattr__(name):
+    if name in _NAMESPACES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    return _getattr(name)

@@ -1,0 +1,156 @@
+"""The cornu hook specifications: the whole contract between the core and its plugins.
+
+A plugin is a module (or object) with functions decorated by
+``cornu.plugins.hookimpl`` whose names match the specifications below.  It is
+found through the ``cornu`` entry-point group; use your distribution name as the
+entry-point name::
+
+    [project.entry-points.cornu]
+    my-cornu-plugin = "my_cornu_plugin.plugin"
+
+Registration hooks receive a ``register`` callback and call it once per
+component::
+
+    @hookimpl
+    def cornu_register_layers(register):
+        register(MyLayer)                     # registered under "MyLayer"
+        register(my_fn, name="swish2", aliases=("sw2",))
+
+The callback validates the component and reports conflicts: two plugins
+registering the same name of the same kind is an error naming both
+distributions.  Plugins are loaded lazily, the first time the registry is used.
+
+Backends are plugins too, found through a separate entry-point group,
+``cornu.backends`` (entry-point name = backend name, value = the backend
+module); only the selected backend is imported.  See ``cornu.backend``.
+
+HOOKSPEC_VERSION is bumped whenever a specification changes; a plugin may check
+it to declare which cornu-core versions it supports.
+"""
+import pluggy
+
+PROJECT_NAME = "cornu"
+HOOKSPEC_VERSION = 1
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: The kinds of component the registry knows, and the hook that fills each.
+KINDS = (
+    "layer", "activation", "initializer", "regularizer", "constraint",
+    "optimizer", "schedule", "loss", "metric", "callback", "dataset",
+    "application",
+)
+
+
+@hookspec
+def cornu_register_layers(register):
+    """Register layer classes (``cornu.Layer`` subclasses).
+
+    Args:
+        register: ``register(obj, name=None, aliases=())``; ``name`` defaults to
+            ``obj.__name__``.  Called during the first registry lookup.
+    Returns:
+        Nothing.
+    """
+
+
+@hookspec
+def cornu_register_activations(register):
+    """Register activation functions (callables ``f(x) -> tensor``) by name."""
+
+
+@hookspec
+def cornu_register_initializers(register):
+    """Register initializer classes (and their snake_case aliases)."""
+
+
+@hookspec
+def cornu_register_regularizers(register):
+    """Register regularizer classes."""
+
+
+@hookspec
+def cornu_register_constraints(register):
+    """Register weight-constraint classes."""
+
+
+@hookspec
+def cornu_register_optimizers(register):
+    """Register optimizer classes; ``compile(optimizer="adam")`` resolves here."""
+
+
+@hookspec
+def cornu_register_schedules(register):
+    """Register learning-rate schedule classes."""
+
+
+@hookspec
+def cornu_register_losses(register):
+    """Register loss classes and loss functions (``"mse"`` and friends as aliases)."""
+
+
+@hookspec
+def cornu_register_metrics(register):
+    """Register metric classes and metric functions."""
+
+
+@hookspec
+def cornu_register_callbacks(register):
+    """Register callback classes."""
+
+
+@hookspec
+def cornu_register_datasets(register):
+    """Register dataset modules or objects exposing ``load_data()``."""
+
+
+@hookspec
+def cornu_register_applications(register):
+    """Register application (pretrained-architecture) constructors."""
+
+
+@hookspec(firstresult=True)
+def cornu_resolve_metric(identifier, loss, output_shape):
+    """Turn a ``compile(metrics=[...])`` entry (a string or a function) into a metric object.
+
+    This is how loss-dependent strings resolve the Keras way (``"accuracy"`` becomes
+    sparse categorical, categorical or binary accuracy depending on the loss) and
+    how plain metric functions get wrapped into stateful metrics.
+
+    Args:
+        identifier: the string or function the user passed in ``metrics=[...]``.
+        loss: the loss object/function the output was compiled with (may be None).
+        output_shape: the model output's shape tuple (may be None).
+    Returns:
+        A metric instance, or None to let another plugin (or the registry) answer.
+        The first non-None result wins.
+    """
+
+
+@hookspec(historic=True)
+def cornu_backend_selected(backend):
+    """Called once, when the backend module has been imported and bound.
+
+    Historic: a plugin registered later still gets the call.
+
+    Args:
+        backend: the backend module (``cornu.backends.torch`` or another).
+    """
+
+
+#: Map kind -> name of the registration hook, used by the registry.
+REGISTER_HOOKS = {
+    "layer": "cornu_register_layers",
+    "activation": "cornu_register_activations",
+    "initializer": "cornu_register_initializers",
+    "regularizer": "cornu_register_regularizers",
+    "constraint": "cornu_register_constraints",
+    "optimizer": "cornu_register_optimizers",
+    "schedule": "cornu_register_schedules",
+    "loss": "cornu_register_losses",
+    "metric": "cornu_register_metrics",
+    "callback": "cornu_register_callbacks",
+    "dataset": "cornu_register_datasets",
+    "application": "cornu_register_applications",
+}

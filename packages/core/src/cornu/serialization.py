@@ -1,0 +1,241 @@
+"""Object <-> config dicts in the Keras 3 format, resolved through the plugin registry.
+
+A serialized object is ``{"module", "class_name", "config", "registered_name"}``.
+Built-in components use the public Keras module names (``keras.layers``,
+``keras.initializers``, ...) so files stay readable by Keras 3; user classes
+registered with ``register_cornu_serializable(package)`` carry
+``registered_name = "package>Name"``.  Resolution order: ``custom_objects``,
+the custom-object scope, registered user classes, then the plugin registry.
+Nothing is imported by module path, so loading a config never runs code that
+was not already installed and registered.
+"""
+import contextlib
+import threading
+
+#: kind -> the public Keras module name written into configs.
+KIND_MODULES = {
+    "layer": "keras.layers",
+    "initializer": "keras.initializers",
+    "regularizer": "keras.regularizers",
+    "constraint": "keras.constraints",
+    "optimizer": "keras.optimizers",
+    "schedule": "keras.optimizers.schedules",
+    "loss": "keras.losses",
+    "metric": "keras.metrics",
+    "callback": "keras.callbacks",
+    "activation": "keras.activations",
+}
+MODULE_KINDS = {v: k for k, v in KIND_MODULES.items()}
+MODULE_KINDS.update({"keras": "layer", "keras.models": "layer", "keras.src.models.functional": "layer",
+                     "keras.src.models.sequential": "layer"})
+
+_GLOBAL_CUSTOM_OBJECTS = {}
+_GLOBAL_CUSTOM_NAMES = {}
+_scope = threading.local()
+
+
+def register_cornu_serializable(package="Custom", name=None):
+    """Class decorator: make a user class resolvable as ``"package>Name"`` in configs."""
+
+    def decorator(obj):
+        registered = f"{package}>{name or obj.__name__}"
+        if hasattr(obj, "get_config") is False and not callable(obj):
+            raise ValueError(f"Cannot register {obj!r}: it needs get_config() or must be callable")
+        _GLOBAL_CUSTOM_OBJECTS[registered] = obj
+        _GLOBAL_CUSTOM_NAMES[obj] = registered
+        return obj
+
+    return decorator
+
+
+register_keras_serializable = register_cornu_serializable
+
+
+def get_registered_name(obj):
+    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", None))
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    for table in (custom_objects or {}, _current_scope(), _GLOBAL_CUSTOM_OBJECTS, module_objects or {}):
+        if name in table:
+            return table[name]
+    return None
+
+
+def _current_scope():
+    merged = {}
+    for objs in getattr(_scope, "stack", []):
+        merged.update(objs)
+    return merged
+
+
+@contextlib.contextmanager
+def custom_object_scope(custom_objects):
+    """Within the block, ``custom_objects`` resolve by name during deserialization."""
+    stack = getattr(_scope, "stack", None)
+    if stack is None:
+        stack = _scope.stack = []
+    stack.append(dict(custom_objects or {}))
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+CustomObjectScope = custom_object_scope
+
+
+def _kind_of(obj):
+    from cornu.plugins import registry
+    from cornu.plugins.hookspecs import KINDS
+
+    cls = obj if isinstance(obj, type) else type(obj)
+    for kind in KINDS:
+        if registry.name_of(kind, cls) is not None:
+            return kind
+    return None
+
+
+def serialize_cornu_object(obj):
+    """The Keras-format config of ``obj`` (plain values pass through)."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_cornu_object(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: serialize_cornu_object(v) for k, v in obj.items()}
+    if isinstance(obj, type) or not hasattr(obj, "get_config"):
+        if callable(obj):  # a function: activations, loss functions, metric functions
+            registered = _GLOBAL_CUSTOM_NAMES.get(obj)
+            if registered:
+                return {"module": None, "class_name": "function", "config": registered,
+                        "registered_name": "function"}
+            return getattr(obj, "__name__", repr(obj))
+        raise TypeError(f"Cannot serialize {obj!r}: it has no get_config()")
+    cls = type(obj)
+    registered = _GLOBAL_CUSTOM_NAMES.get(cls)
+    kind = None if registered else _kind_of(cls)
+    module = None if registered else KIND_MODULES.get(kind, cls.__module__)
+    if kind == "layer" and cls.__name__ in ("Functional", "Sequential", "Model"):
+        module = {"Functional": "keras.src.models.functional",
+                  "Sequential": "keras", "Model": "keras"}[cls.__name__]
+    record = {
+        "module": module,
+        "class_name": cls.__name__,
+        "config": _serialize_config(obj.get_config()),
+        "registered_name": registered or (
+            cls.__name__ if kind == "optimizer" or cls.__name__ == "Functional" else None
+        ),
+    }
+    if hasattr(obj, "get_build_config"):
+        build = obj.get_build_config()
+        if build is not None:
+            record["build_config"] = build
+    return record
+
+
+def _serialize_config(config):
+    out = {}
+    for key, value in config.items():
+        if hasattr(value, "get_config") and not isinstance(value, type):
+            out[key] = serialize_cornu_object(value)
+        else:
+            out[key] = value
+    return out
+
+
+def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=True):
+    """Rebuild an object from ``serialize_cornu_object`` output (or a registered name)."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        obj = get_registered_object(config, custom_objects)
+        if obj is not None:
+            return obj
+        if kind is None:
+            raise ValueError(f"Cannot deserialize {config!r} without knowing its kind")
+        from cornu.plugins import registry
+
+        return registry.get(kind, config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        return config
+    class_name = config["class_name"]
+    inner = config.get("config", {})
+    if class_name == "function":
+        return deserialize_cornu_object(inner, custom_objects, kind=kind, safe_mode=safe_mode)
+    if class_name == "__lambda__" and safe_mode:
+        raise ValueError(
+            "Refusing to deserialize a lambda (Python bytecode) in safe mode: it could "
+            "run arbitrary code. Pass safe_mode=False only if you trust the file."
+        )
+    registered = config.get("registered_name")
+    cls = None
+    for name in (registered, class_name):
+        if name:
+            cls = get_registered_object(name, custom_objects)
+            if cls is not None:
+                break
+    if cls is None:
+        kind = kind or MODULE_KINDS.get(config.get("module"))
+        cls = _lookup_any_kind(class_name, kind)
+    if cls is None:
+        from cornu.plugins import registry
+
+        raise ValueError(
+            f"Could not locate class {class_name!r}. Make sure custom classes are "
+            "decorated with register_cornu_serializable() or passed via custom_objects. "
+            + (registry.unknown_name_message(kind, class_name) if kind else "")
+        )
+    if hasattr(cls, "from_config"):
+        with custom_object_scope(custom_objects or {}):
+            obj = cls.from_config(inner)
+    else:
+        obj = cls(**inner)
+    build = config.get("build_config")
+    if build and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
+        obj.build_from_config(build)
+    return obj
+
+
+def _lookup_any_kind(name, kind):
+    from cornu.plugins import registry
+    from cornu.plugins.hookspecs import KINDS
+
+    if kind is not None:
+        found = registry.lookup(kind, name)
+        if found is not None:
+            return found
+    for other in KINDS:
+        found = registry.lookup(other, name)
+        if found is not None:
+            return found
+    return None
+
+
+def make_kind_api(kind, base, instantiate=True):
+    """``serialize``, ``deserialize`` and ``get`` for one registry kind."""
+
+    def serialize(obj):
+        return serialize_cornu_object(obj)
+
+    def deserialize(config, custom_objects=None):
+        obj = deserialize_cornu_object(config, custom_objects, kind=kind)
+        if instantiate and isinstance(obj, type):
+            obj = obj()
+        return obj
+
+    def get(identifier):
+        if identifier is None:
+            return None
+        if isinstance(identifier, (str, dict)):
+            return deserialize(identifier)
+        if isinstance(identifier, type) and instantiate:
+            return identifier()
+        if callable(identifier) or isinstance(identifier, base):
+            return identifier
+        raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+
+    serialize.__doc__ = f"The config of a {kind}."
+    deserialize.__doc__ = f"A {kind} from its config or registered name."
+    get.__doc__ = f"A {kind} from a name, a config dict, an instance, or None."
+    return serialize, deserialize, get

@@ -1,0 +1,87 @@
+"""Symbolic tensors and the op graph used to build Functional models.
+
+A ``KerasTensor`` carries a shape (``None`` for unknown dimensions, usually
+the batch) and a dtype, and remembers which layer call produced it
+(``_keras_history = (layer, node_index, tensor_index)``).  Each symbolic layer
+call records a ``Node``; a Functional model is the graph of nodes between its
+inputs and outputs.
+"""
+from cornu import tree
+
+
+class KerasTensor:
+    """A placeholder with a shape and dtype, produced by ``cornu.Input`` or a layer call."""
+
+    def __init__(self, shape, dtype="float32", sparse=False, name=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtype
+        self.sparse = sparse
+        self.name = name
+        self._keras_history = None
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __array__(self, *args, **kwargs):
+        raise ValueError(
+            "A symbolic KerasTensor has no value: it is a placeholder used to "
+            "build a Functional model. Pass real arrays to the model instead."
+        )
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor cannot be used as a Python bool")
+
+    def __hash__(self):
+        return id(self)
+
+
+def is_symbolic(x):
+    return isinstance(x, KerasTensor)
+
+
+def any_symbolic(args, kwargs=None):
+    for x in tree.flatten(args):
+        if isinstance(x, KerasTensor):
+            return True
+    if kwargs:
+        for x in tree.flatten(list(kwargs.values())):
+            if isinstance(x, KerasTensor):
+                return True
+    return False
+
+
+class Node:
+    """One call of ``operation`` on symbolic arguments, producing ``outputs``."""
+
+    def __init__(self, operation, call_args=(), call_kwargs=None, outputs=None):
+        self.operation = operation
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs or {}
+        self.outputs = tree.flatten(outputs) if outputs is not None else []
+        self.input_tensors = [
+            x for x in tree.flatten([call_args, self.call_kwargs]) if isinstance(x, KerasTensor)
+        ]
+        node_index = len(operation._inbound_nodes)
+        operation._inbound_nodes.append(self)
+        for i, t in enumerate(self.outputs):
+            t._keras_history = (operation, node_index, i)
+        for t in self.input_tensors:
+            if t._keras_history is not None:
+                t._keras_history[0]._outbound_nodes.append(self)
+
+    @property
+    def is_input(self):
+        return not self.input_tensors
+
+    @property
+    def parent_nodes(self):
+        parents = []
+        for t in self.input_tensors:
+            if t._keras_history is not None:
+                op, node_index, _ = t._keras_history
+                parents.append(op._inbound_nodes[node_index])
+        return parents

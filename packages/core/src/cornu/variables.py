@@ -1,0 +1,160 @@
+"""``cornu.Variable``: a named, optionally trainable tensor owned by a layer or optimizer."""
+import numpy as np
+
+from cornu import config
+
+
+def _backend():
+    from cornu.backend import get_backend
+
+    return get_backend()
+
+
+class Variable:
+    """A mutable tensor whose storage is the backend's own variable type.
+
+    ``value`` is the native handle (a ``torch.nn.Parameter`` on torch, a
+    ``tf.Variable`` on tensorflow), so framework code (autograd, optimizers,
+    ``tf.function``) sees a real variable.  Every ``cornu.ops`` function
+    accepts a ``Variable`` where it accepts a tensor.
+
+    Args:
+        initializer: an initial value (array-like) or a callable
+            ``initializer(shape, dtype)`` such as a ``cornu.initializers`` object.
+        shape: the shape; required when ``initializer`` is callable.
+        dtype: the dtype (default ``cornu.config.floatx()``).
+        trainable: whether gradients are computed and applied.
+        name: the variable's short name (e.g. ``"kernel"``).
+        path: the full path, e.g. ``"dense/kernel"`` (defaults to ``name``).
+        aggregation, synchronization: accepted for Keras compatibility.
+    """
+
+    def __init__(self, initializer, shape=None, dtype=None, trainable=True,
+                 name=None, path=None, autocast=True, aggregation="none",
+                 synchronization="auto"):
+        backend = _backend()
+        name = name or "variable"
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                f"Variable name must be a string without '/', received {name!r}"
+            )
+        if callable(initializer):
+            if shape is None:
+                raise ValueError(
+                    f"Variable {name!r}: a shape is required with a callable initializer"
+                )
+            dtype = backend.core.standardize_dtype(dtype or config.floatx())
+            value = initializer(tuple(shape), dtype=dtype)
+        else:
+            value = initializer
+            if dtype is None:
+                dtype = backend.core.standardize_dtype(
+                    getattr(value, "dtype", None) or config.floatx()
+                )
+                if dtype == "float64" and not isinstance(value, np.ndarray):
+                    dtype = config.floatx()
+            dtype = backend.core.standardize_dtype(dtype)
+        self._dtype = dtype
+        self._trainable = bool(trainable)
+        self.name = name
+        self.path = path or name
+        self.autocast = autocast
+        self.aggregation = aggregation
+        self.synchronization = synchronization
+        self._value = backend.core.make_variable(value, dtype, self._trainable, self.path)
+        if shape is not None and tuple(self.shape) != tuple(shape):
+            raise ValueError(
+                f"Variable {self.path!r}: initial value has shape {tuple(self.shape)}, "
+                f"expected {tuple(shape)}"
+            )
+
+    # -- the native handle ------------------------------------------------
+    @property
+    def value(self):
+        return self._value
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def shape(self):
+        return tuple(self._value.shape)
+
+    @property
+    def ndim(self):
+        return len(self._value.shape)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        _backend().core.set_trainable(self._value, self._trainable)
+
+    # -- mutation ---------------------------------------------------------
+    def assign(self, value):
+        value = _backend().core.assign(self._value, value)
+        return value
+
+    def assign_add(self, value):
+        return _backend().core.assign_add(self._value, value)
+
+    def assign_sub(self, value):
+        return _backend().core.assign_sub(self._value, value)
+
+    def numpy(self):
+        return _backend().core.convert_to_numpy(self._value)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def __repr__(self):
+        return (
+            f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
+            f"value={self.numpy()!r}>"
+        )
+
+    # -- arithmetic: delegate to cornu.ops so variables act like tensors ---
+    def _op(name):
+        def method(self, *args):
+            from cornu import ops
+
+            return getattr(ops, name)(self, *args)
+
+        return method
+
+    def _rop(name):
+        def method(self, other):
+            from cornu import ops
+
+            return getattr(ops, name)(other, self)
+
+        return method
+
+    __add__ = _op("add")
+    __radd__ = _rop("add")
+    __sub__ = _op("subtract")
+    __rsub__ = _rop("subtract")
+    __mul__ = _op("multiply")
+    __rmul__ = _rop("multiply")
+    __truediv__ = _op("divide")
+    __rtruediv__ = _rop("divide")
+    __matmul__ = _op("matmul")
+    __rmatmul__ = _rop("matmul")
+    __pow__ = _op("power")
+    __rpow__ = _rop("power")
+    __neg__ = _op("negative")
+    __abs__ = _op("abs")
+    __lt__ = _op("less")
+    __le__ = _op("less_equal")
+    __gt__ = _op("greater")
+    __ge__ = _op("greater_equal")
+
+    def __getitem__(self, index):
+        return self._value[index]
+
+    del _op, _rop
