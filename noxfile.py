@@ -37,7 +37,6 @@ VERSION_PIN = "==0.1.*"  # sibling distributions move in lockstep
 
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 os.environ.setdefault("PIP_PROGRESS_BAR", "off")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's C++ INFO lines drown the logs
 
 nox.options.default_venv_backend = "venv"
 nox.options.error_on_external_run = True

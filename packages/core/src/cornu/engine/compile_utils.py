@@ -85,7 +85,10 @@ def resolve_loss(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        identifier = _registry_get("loss", identifier, "losses", "cornu-metrics")
+        from cornu.serialization import get_registered_object
+
+        identifier = get_registered_object(identifier) or _registry_get(
+            "loss", identifier, "losses", "cornu-metrics")
     elif isinstance(identifier, dict):
         from cornu.serialization import deserialize_cornu_object
 

@@ -88,7 +88,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if not model.built and config.get("build_config"):
         model.build_from_config(config["build_config"])
     if compile and compile_config:
-        model.compile_from_config(compile_config)
+        from cornu.serialization import custom_object_scope
+
+        with custom_object_scope(custom_objects or {}):
+            model.compile_from_config(compile_config)
     with h5py.File(io.BytesIO(weights), "r") as f:
         read_weights(model, f, include_optimizer=compile)
     return model

@@ -1,0 +1,150 @@
+"""The plugin manager, the registry and the errors users see."""
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+import cornu
+from cornu.plugins import hookimpl, manager, registry
+
+
+def test_core_components_are_registered_through_the_hooks():
+    assert registry.get("activation", "relu") is cornu.activations.relu
+    assert registry.get("initializer", "glorot_uniform").__name__ == "GlorotUniform"
+    assert registry.get("initializer", "GlorotUniform").__name__ == "GlorotUniform"
+    assert registry.owner("activation", "relu") == "cornu-core"
+    assert "Sequential" in registry.names("layer")
+
+
+def test_third_party_plugin_from_entry_point_is_loaded():
+    infos = manager.plugin_infos()
+    assert "cornu-testplugin" in infos
+    assert infos["cornu-testplugin"].distribution == "cornu-testplugin"
+    assert registry.get("layer", "ScaledDense").__module__ == "cornu_testplugin.components"
+    assert registry.get("optimizer", "plain_gd").__name__ == "PlainGD"
+    assert registry.get("optimizer", "PlainGD").__name__ == "PlainGD"
+
+
+def test_unknown_name_lists_close_matches_and_plugins():
+    with pytest.raises(ValueError) as info:
+        registry.get("activation", "rellu")
+    message = str(info.value)
+    assert "Unknown activation: 'rellu'" in message
+    assert "relu" in message
+    assert "cornu-core" in message
+
+
+class _Conflicting:
+    @hookimpl
+    def cornu_register_activations(register):
+        register(lambda x: x, name="relu")
+
+
+def test_duplicate_name_names_both_distributions():
+    manager.register_plugin(_Conflicting, name="conflicting-plugin")
+    try:
+        with pytest.raises(registry.RegistrationError) as info:
+            registry.get("activation", "relu")
+        message = str(info.value)
+        assert "cornu-core" in message and "conflicting-plugin" in message
+        assert "'relu'" in message
+    finally:
+        manager.unregister_plugin("conflicting-plugin")
+    assert registry.get("activation", "relu") is cornu.activations.relu
+
+
+class _Extra:
+    @hookimpl
+    def cornu_register_activations(register):
+        def cube(x):
+            return x * x * x
+
+        register(cube, aliases=("cubed",))
+
+
+def test_runtime_plugin_registers_and_unregisters():
+    manager.register_plugin(_Extra, name="extra-plugin")
+    try:
+        assert registry.get("activation", "cubed")(2) == 8
+        assert registry.owner("activation", "cube") == "extra-plugin"
+    finally:
+        manager.unregister_plugin("extra-plugin")
+    assert registry.lookup("activation", "cube") is None
+
+
+def _run(code, **env):
+    import os
+
+    full_env = dict(os.environ)
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=full_env, timeout=120)
+
+
+def test_cornu_plugins_env_limits_loaded_plugins():
+    result = _run(
+        "from cornu.plugins import manager; print(sorted(manager.plugin_infos()))",
+        CORNU_PLUGINS="cornu-testplugin",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['cornu-core', 'cornu-testplugin']"
+
+
+def test_import_cornu_is_light():
+    code = (
+        "import sys, time; t = time.perf_counter(); import cornu; "
+        "dt = time.perf_counter() - t; "
+        "print('torch' in sys.modules, 'tensorflow' in sys.modules, "
+        "'cornu.layers' in sys.modules, dt < 1.0)"
+    )
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False", "True"]
+
+
+@pytest.mark.parametrize("family,dist", sorted(cornu._FAMILIES.items()))
+def test_missing_family_names_the_distribution(family, dist):
+    if importlib.util.find_spec(f"cornu.{family}") is not None:
+        assert getattr(cornu, family).__name__ == f"cornu.{family}"
+        return
+    with pytest.raises(ModuleNotFoundError, match=f"cornu.{family} is not installed: pip install {dist}"):
+        getattr(cornu, family)
+
+
+def test_missing_family_message_mechanism(monkeypatch):
+    monkeypatch.setitem(cornu._FAMILIES, "quantizers", "cornu-quantizers")
+    with pytest.raises(ModuleNotFoundError) as info:
+        cornu.quantizers  # noqa: B018
+    assert str(info.value) == "cornu.quantizers is not installed: pip install cornu-quantizers"
+
+
+def test_unknown_backend_is_a_clear_error():
+    result = _run("import cornu; cornu.ops.add(1, 2)", CORNU_BACKEND="jax")
+    assert result.returncode != 0
+    assert "The cornu backend 'jax' is not installed" in result.stderr
+    assert "torch" in result.stderr  # lists what is installed
+
+
+def test_cli_lists_distributions_backends_and_components():
+    result = subprocess.run([sys.executable, "-m", "cornu", "plugins"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "cornu-core 0.1.0" in out
+    assert "Backends" in out and "torch" in out
+    assert "cornu-testplugin 0.0.1" in out
+    assert "ScaledDense" in out and "PlainGD" in out
+    assert "relu" in out
+
+
+def test_every_hook_is_documented():
+    from cornu.plugins import hookspecs
+
+    pm = manager.get_plugin_manager()
+    for name in dir(pm.hook):
+        if name.startswith("cornu_"):
+            spec = getattr(hookspecs, name)
+            assert spec.__doc__ and len(spec.__doc__.strip()) > 20, name
+    for kind, hook in hookspecs.REGISTER_HOOKS.items():
+        assert kind in hookspecs.KINDS and hasattr(pm.hook, hook)
