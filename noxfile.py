@@ -58,6 +58,19 @@ PACKAGES: dict[str, dict] = {
     "backend-tf": {"needs": ["core"], "modules": ["cornu.backends.tensorflow"]},
 }
 FAMILIES = [p for p in PACKAGES if p not in ("core", "backend-torch", "backend-tf")]
+
+#: A third-party plugin that the tests use (tests/plugin_fixture, distribution
+#: cornu-testplugin, needs cornu-core only); every test session installs it next to the
+#: package under test, the way a user would install a plugin.
+TEST_PLUGIN = "testplugin"
+TEST_PLUGIN_DIR = TESTS_DIR / "plugin_fixture"
+
+#: The test folders each tests-<pkg> session runs.  tests/ops is the op-surface suite that
+#: every backend must pass, so the backend sessions run it; everything (tests/integration
+#: included) runs in the integration sessions.
+TEST_DIRS: dict[str, list[str]] = {p: [p] for p in PACKAGES}
+TEST_DIRS["backend-torch"].append("ops")
+TEST_DIRS["backend-tf"].append("ops")
 BACKEND_PACKAGE = {"torch": "backend-torch", "tensorflow": "backend-tf"}
 
 #: What each wheel must declare in entry_points.txt, exactly (docs/architecture.md).
@@ -92,12 +105,16 @@ def dist_name(pkg: str) -> str:
     return f"cornu-{pkg}"
 
 
+def source_dir(pkg: str) -> Path:
+    return TEST_PLUGIN_DIR if pkg == TEST_PLUGIN else PACKAGES_DIR / pkg
+
+
 def closure(pkgs: Iterable[str]) -> list[str]:
     """The packages plus their local cornu dependencies, dependencies first."""
     out: list[str] = []
 
     def visit(p: str) -> None:
-        for dep in PACKAGES[p]["needs"]:
+        for dep in PACKAGES[p]["needs"] if p in PACKAGES else ["core"]:
             visit(dep)
         if p not in out:
             out.append(p)
@@ -118,7 +135,7 @@ def build_wheels(session: nox.Session, pkgs: Iterable[str]) -> dict[str, Path]:
     dest = Path(session.create_tmp()).resolve() / "wheels"
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    sources = [str(PACKAGES_DIR / p) for p in pkgs]
+    sources = [str(source_dir(p)) for p in pkgs]
     if importlib.util.find_spec("hatchling") is not None:
         # Fast path: the interpreter running nox has hatchling (scripts/test.sh installs it).
         session.run(
@@ -148,10 +165,12 @@ def wheel_req(pkg: str, wheel: Path, extras: str = "") -> str:
 
 def install_editable(session: nox.Session, pkgs: Iterable[str], *extra: str) -> None:
     """Editable installs (hatchling's path-based mode) of `pkgs` plus `extra`, one command."""
-    pip_install(session, "hatchling")  # build backend, so pip needs no isolated envs
+    # The build backend, in the venv, so pip needs no isolated build envs (`editables` is
+    # what hatchling uses for projects without dev-mode-dirs, e.g. the test plugin).
+    pip_install(session, "hatchling", "editables")
     args: list[str] = []
     for p in pkgs:
-        path = str(PACKAGES_DIR / p)
+        path = str(source_dir(p))
         if p == "backend-tf":
             path += "[cpu]"
         args += ["-e", path]
@@ -163,18 +182,25 @@ def check(session: nox.Session, *args: str, env: dict[str, str] | None = None) -
     session.run("python", CHECKS, *args, env=env)
 
 
-def shared_data_env() -> dict[str, str]:
-    """Point the Fashion-MNIST loader at ../shared/data when that offline copy exists."""
-    mirror = SHARED_DATA / "fashion-mnist"
+def shared_data_env(subdir: str = "") -> dict[str, str]:
+    """CORNU_DATASETS_MIRROR -> ../shared/data[/subdir] when that offline copy exists.
+
+    The loaders look a file up directly under the mirror and under its dataset's folder,
+    so ../shared/data serves every dataset and ../shared/data/fashion-mnist that one.
+    """
+    mirror = SHARED_DATA / subdir if subdir else SHARED_DATA
     if "CORNU_DATASETS_MIRROR" not in os.environ and mirror.is_dir():
         return {"CORNU_DATASETS_MIRROR": str(mirror)}
     return {}
 
 
-def run_pytest(session: nox.Session, target: Path, backend: str, *args: str) -> None:
-    """pytest on `target` with CORNU_BACKEND set; 'no tests collected' is not a failure."""
-    if not target.exists():
-        session.warn(f"{target.relative_to(ROOT)} does not exist yet: no tests to run")
+def run_pytest(session: nox.Session, targets: list[Path], backend: str, *args: str) -> None:
+    """pytest on `targets` with CORNU_BACKEND set; 'no tests collected' is not a failure."""
+    present = [str(t.relative_to(ROOT)) for t in targets if t.exists()]
+    for t in targets:
+        if not t.exists():
+            session.warn(f"{t.relative_to(ROOT)} does not exist yet: no tests there")
+    if not present:
         return
     REPORTS.mkdir(exist_ok=True)
     home = Path(session.create_tmp()).resolve() / "cornu-home"
@@ -186,7 +212,7 @@ def run_pytest(session: nox.Session, target: Path, backend: str, *args: str) -> 
     }
     session.run(
         "pytest",
-        str(target.relative_to(ROOT)),
+        *present,
         f"--junitxml={REPORTS / (session.name + '.xml')}",
         *args,
         *session.posargs,
@@ -205,7 +231,7 @@ def _make_package_session(pkg: str) -> None:
     def session_func(session: nox.Session) -> None:
         # The package, its local cornu dependencies and one backend, all as wheels in ONE
         # pip command: only what the pyproject.toml files declare gets installed.
-        pkgs = closure([pkg, BACKEND_PACKAGE[backend]])
+        pkgs = closure([pkg, BACKEND_PACKAGE[backend], TEST_PLUGIN])
         wheels = build_wheels(session, pkgs)
         reqs = [
             wheel_req(p, w, "[cpu]" if p == "backend-tf" else "") for p, w in wheels.items()
@@ -213,11 +239,11 @@ def _make_package_session(pkg: str) -> None:
         pip_install(session, *reqs, *TEST_DEPS)
         session.run("python", "-m", "pip", "check")
         check(session, "origin", "site", *PACKAGES[pkg]["modules"])
-        run_pytest(session, TESTS_DIR / pkg, backend)
+        run_pytest(session, [TESTS_DIR / d for d in TEST_DIRS[pkg]], backend)
 
     session_func.__doc__ = (
-        f"cornu-{pkg} installed alone from its wheel (+ its cornu deps, {backend} backend); "
-        f"pytest tests/{pkg}."
+        f"cornu-{pkg} alone from its wheel (+ its cornu deps, {backend} backend, test plugin); "
+        f"pytest {' '.join('tests/' + d for d in TEST_DIRS[pkg])}."
     )
 
 
@@ -231,13 +257,15 @@ for _pkg in PACKAGES:
 def _integration(session: nox.Session, backend: str) -> None:
     # Editable here (the per-package sessions use wheels), so CI proves the split `cornu`
     # namespace both ways.  Both frameworks: tests compare against Keras 3 on each.
-    install_editable(session, PACKAGES, *TEST_DEPS, *REFERENCE_DEPS, "torch", "tensorflow-cpu")
+    install_editable(
+        session, [*PACKAGES, TEST_PLUGIN], *TEST_DEPS, *REFERENCE_DEPS, "torch", "tensorflow-cpu"
+    )
     session.run("python", "-m", "pip", "check")
     modules = [m for p in PACKAGES for m in PACKAGES[p]["modules"]]
     check(session, "origin", "src", *modules)
     # The other backend's own tests belong to its sessions, not to this one.
     other = next(p for b, p in BACKEND_PACKAGE.items() if b != backend)
-    run_pytest(session, TESTS_DIR, backend, f"--ignore={(TESTS_DIR / other).relative_to(ROOT)}")
+    run_pytest(session, [TESTS_DIR], backend, f"--ignore={(TESTS_DIR / other).relative_to(ROOT)}")
 
 
 @nox.session(name="integration-torch")
@@ -301,7 +329,7 @@ def _check_wheel_contents(session: nox.Session, wheels: dict[str, Path]) -> None
 
 @nox.session
 def wheels(session: nox.Session) -> None:
-    """Build every wheel; no shared paths, exact entry points; core alone; a tiny fit."""
+    """Build every wheel; no shared paths, exact entry points; core alone; fit; mixed install."""
     built = build_wheels(session, PACKAGES)
     _check_wheel_contents(session, built)
 
@@ -323,6 +351,12 @@ def wheels(session: nox.Session) -> None:
     check(session, "import-time")
     check(session, "missing-family", "layers")
 
+    # A mixed install: the core from its wheel, cornu.layers editable from packages/layers/src.
+    install_editable(session, ["layers"])
+    check(session, "origin", "site", "cornu")
+    check(session, "origin", "src", "cornu.layers")
+    check(session, "tiny-fit", env={"CORNU_BACKEND": "torch"})
+
 
 # --------------------------------------------------------------------------------------
 # lint, demo, bench
@@ -331,7 +365,7 @@ def wheels(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check (config: ruff.toml)."""
     pip_install(session, "ruff")
-    targets = ["packages", "tests", "benchmarks", "examples", "noxfile.py"]
+    targets = ["packages", "tests", "benchmarks", "examples", "scripts", "noxfile.py"]
     targets = [t for t in targets if (ROOT / t).exists()]
     session.run("ruff", "check", *targets, *session.posargs)
 
@@ -347,7 +381,7 @@ def demo(session: nox.Session) -> None:
     if backend not in BACKEND_PACKAGE:
         session.error(f"CORNU_BACKEND={backend!r}: the demo knows {sorted(BACKEND_PACKAGE)}")
     install_editable(session, ["core", *FAMILIES, BACKEND_PACKAGE[backend]], "matplotlib")
-    env = {"CORNU_BACKEND": backend, **shared_data_env()}
+    env = {"CORNU_BACKEND": backend, **shared_data_env("fashion-mnist")}
     if "CORNU_DATASETS_MIRROR" in env:
         session.log(f"offline mirror: CORNU_DATASETS_MIRROR={env['CORNU_DATASETS_MIRROR']}")
     session.run("python", "examples/fashion_mnist.py", *session.posargs, env=env)

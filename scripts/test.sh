@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: lint, wheel checks, every package alone, and the integration
 # suites on both backends (the default nox sessions).  Arguments go to nox, e.g.
-#   bash scripts/test.sh -s tests-layers        one session
-#   bash scripts/test.sh -s tests-core -- -x -k dense   pytest options after --
+#   bash scripts/test.sh -s tests-layers                 one session
+#   bash scripts/test.sh -s tests-core -- -x -k dense    pytest options after --
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_bootstrap.sh"
 
@@ -13,8 +13,11 @@ status=0
 # One closing line over every pytest run (a test that runs in two sessions counts twice).
 "$BOOTSTRAP/bin/python" - "$ROOT/.reports" <<'PY'
 import pathlib, sys, xml.etree.ElementTree as ET
+reports = sorted(pathlib.Path(sys.argv[1]).glob("*.xml"))
+if not reports:
+    sys.exit(0)  # no pytest ran (nox -l, lint only, ...)
 totals = dict(tests=0, failures=0, errors=0, skipped=0)
-for report in sorted(pathlib.Path(sys.argv[1]).glob("*.xml")):
+for report in reports:
     root = ET.parse(report).getroot()
     for suite in ([root] if root.tag == "testsuite" else root.iter("testsuite")):
         for key in totals:

@@ -126,6 +126,19 @@ def serialize_activation(fn):
     return activations.serialize(fn)
 
 
+def check_build_shape(layer, input_shape):
+    """Check ``input_shape`` against ``layer.input_spec`` before creating weights.
+
+    ``Layer.__call__`` builds a layer before it checks the input spec, so a
+    layer with weights checks here first: a bad first input must not build it
+    with wrong weight shapes.
+    """
+    from cornu.layer import check_input_spec
+
+    if layer.input_spec is not None and input_shape is not None:
+        check_input_spec(layer, layer.input_spec, tuple(input_shape))
+
+
 def base_config(layer):
     """``Layer.get_config`` plus ``activity_regularizer`` when one is set (as Keras)."""
     cfg = Layer.get_config(layer)
@@ -158,3 +171,26 @@ def shape_str(shape):
 
 def prod(dims):
     return math.prod(dims)
+
+
+def standardize_pairs(value, n, arg, layer_cls):
+    """An int, ``n`` ints (symmetric) or ``n`` pairs of ints as ``n`` (before, after) pairs."""
+    msg = (
+        f"{layer_cls}: `{arg}` must be a non-negative int, a tuple of {n} ints, or a tuple "
+        f"of {n} tuples of 2 ints, received {arg}={value!r}"
+    )
+    if isinstance(value, bool):
+        raise ValueError(msg)
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(msg)
+        return ((value, value),) * n
+    if not hasattr(value, "__len__") or len(value) != n:
+        raise ValueError(msg)
+    pairs = []
+    for entry in value:
+        try:
+            pairs.append(standardize_tuple(entry, 2, arg, layer_cls, allow_zero=True))
+        except ValueError:
+            raise ValueError(msg) from None
+    return tuple(pairs)

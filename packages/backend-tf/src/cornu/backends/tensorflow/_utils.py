@@ -15,6 +15,23 @@ import tensorflow as tf
 
 from cornu import config
 
+def _exclude_cornu_from_autograph():
+    """Tell AutoGraph not to convert cornu's own code, as TF does for ``keras``.
+
+    cornu's ops are graph-safe Python; converting them on every trace costs
+    seconds and buys nothing.  User code (custom layers) is still converted.
+    """
+    try:
+        from tensorflow.python.autograph.core import config as ag_config
+    except ImportError:  # pragma: no cover - private module moved
+        return
+    rules = tuple(ag_config.CONVERSION_RULES)
+    if not any(str(r) == "DoNotConvert rule for cornu" for r in rules):
+        ag_config.CONVERSION_RULES = (ag_config.DoNotConvert("cornu"),) + rules
+
+
+_exclude_cornu_from_autograph()
+
 _STR_TO_TF = {
     "bool": tf.bool, "uint8": tf.uint8, "uint16": tf.uint16, "uint32": tf.uint32,
     "uint64": tf.uint64, "int8": tf.int8, "int16": tf.int16, "int32": tf.int32,
@@ -189,7 +206,7 @@ def to_tensor(x, dtype=None):
         if isinstance(x, (list, tuple)) and builtins.any(_is_tensorish(e) for e in _flat(x)):
             return tf.stack([to_tensor(e, dtype) for e in x])
         if isinstance(x, (bool, int, float, complex)):
-            return tf.constant(x, dtype=tdt)
+            return _scalar(x, tdt)
         if tf.is_tensor(x):  # sparse/ragged/other composite: let tf decide
             return tf.cast(x, tdt)
         return tf.convert_to_tensor(np.asarray(x, dtype=_np_dtype(dtype)), dtype=tdt)
@@ -238,6 +255,15 @@ def to_numpy(x):
     return np.asarray(to_tensor(x).numpy())
 
 
+def _scalar(x, tdt):
+    """A python scalar as a constant of ``tdt`` (``True`` works as an int or a float)."""
+    if isinstance(x, bool) and tdt != tf.bool:
+        x = int(x)
+    elif tdt == tf.bool:
+        x = bool(x)
+    return tf.constant(x, dtype=tdt)
+
+
 def _raw(x):
     """The object used for dtype inference (tensor, python scalar or numpy)."""
     if isinstance(x, (tf.Tensor, bool, int, float, complex, np.ndarray, np.generic)):
@@ -248,6 +274,12 @@ def _raw(x):
 def promote(*xs, dtype=None):
     """Convert ``xs`` to tensors of one common (Keras) dtype."""
     if dtype is None:
+        # fast path: tensors that already agree (the common case in a model)
+        first = xs[0] if xs else None
+        if isinstance(first, tf.Tensor) and builtins.all(
+            isinstance(x, tf.Tensor) and x.dtype == first.dtype for x in xs
+        ):
+            return list(xs)
         dtype = result_type(*[_raw(x) for x in xs])
     tdt = to_tf_dtype(dtype)
     out = []
@@ -255,7 +287,7 @@ def promote(*xs, dtype=None):
         if isinstance(x, tf.Tensor):
             out.append(x if x.dtype == tdt else tf.cast(x, tdt))
         elif isinstance(x, (bool, int, float)):
-            out.append(tf.constant(x, dtype=tdt))
+            out.append(_scalar(x, tdt))
         else:
             out.append(to_tensor(x, dtype))
     return out

@@ -122,17 +122,18 @@ def cholesky_inverse(x, upper=False):
 
 
 def eig(x):
-    return tf.linalg.eig(to_float(x))
+    return tuple(tf.linalg.eig(to_float(x)))
 
 
 def eigh(x):
-    return tf.linalg.eigh(to_float(x))
+    return tuple(tf.linalg.eigh(to_float(x)))
 
 
 def qr(x, mode="reduced"):
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete', received {mode!r}")
-    return tf.linalg.qr(to_float(x), full_matrices=mode == "complete")
+    q, r = tf.linalg.qr(to_float(x), full_matrices=mode == "complete")
+    return q, r
 
 
 def svd(x, full_matrices=True, compute_uv=True):

@@ -124,3 +124,13 @@ def cdist(x, y):
     x, y = to_float(x), to_float(y)
     d = tf.expand_dims(x, -2) - tf.expand_dims(y, -3)
     return tf.sqrt(tf.reduce_sum(tf.square(d), axis=-1))
+
+
+def view_as_complex(x):
+    x = to_float(x)
+    return tf.complex(x[..., 0], x[..., 1])
+
+
+def view_as_real(x):
+    x = _tensor(x)
+    return tf.stack([tf.math.real(x), tf.math.imag(x)], axis=-1)

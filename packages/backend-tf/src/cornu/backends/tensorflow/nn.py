@@ -26,12 +26,20 @@ _tensor = to_tensor
 
 
 # -- activations ----------------------------------------------------------------
+def _int_or_float(x):
+    x = _tensor(x)
+    return tf.cast(x, to_tf_dtype(floatx())) if x.dtype == tf.bool else x
+
+
 def relu(x):
-    return tf.nn.relu(to_float(x))
+    return tf.nn.relu(_int_or_float(x))
 
 
 def relu6(x):
-    return tf.nn.relu6(to_float(x))
+    x = _int_or_float(x)
+    if x.dtype.is_floating:
+        return tf.nn.relu6(x)
+    return tf.clip_by_value(x, tf.cast(0, x.dtype), tf.cast(6, x.dtype))
 
 
 def sigmoid(x):
@@ -272,6 +280,12 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"kernel's input channels ({kernel_in}); kernel shape {tuple(kernel.shape)}"
         )
     groups = in_channels // kernel_in
+    if kernel.shape[-1] % groups:
+        raise ValueError(
+            f"conv: with {groups} groups ({in_channels} input channels, kernel input "
+            f"channels {kernel_in}) the kernel's output channels ({kernel.shape[-1]}) must "
+            f"be a multiple of {groups}; kernel shape {tuple(kernel.shape)}"
+        )
     if groups > 1 and not has_gpu():
         # Grouped convolutions have no CPU kernel: run one conv per group.
         xs = tf.split(x, groups, axis=-1)
@@ -410,6 +424,7 @@ def conv_transpose(
         slices.append(slice(max(cl, 0), None if cr <= 0 else -cr))
         pads.append([max(-cl, 0), max(-cr, 0)])
     slices.append(slice(None))
+    pads.append([0, 0])
     out = out[tuple(slices)]
     if any(p != [0, 0] for p in pads):
         out = tf.pad(out, pads)
@@ -672,3 +687,79 @@ def space_to_depth(x, block_size, data_format="channels_last"):
     if _data_format(data_format) == "channels_first":
         return _to_channels_first(tf.nn.space_to_depth(_to_channels_last(x), block_size))
     return tf.nn.space_to_depth(x, block_size)
+
+
+# -- normalization helpers of keras.ops.nn -----------------------------------------------
+def _norm_compute(x):
+    """(x in >= float32, original float dtype)."""
+    x = _tensor(x)
+    orig = x.dtype
+    if not orig.is_floating or orig in (tf.float16, tf.bfloat16):
+        x = tf.cast(x, tf.float32)
+    return x, orig if orig.is_floating else x.dtype
+
+
+def _axes_list(axis, ndim):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    return sorted(a % ndim for a in axes)
+
+
+def _broadcast_param(v, x, axes):
+    v = _tensor(v, dtype_of(x))
+    r = x.shape.rank
+    if v.shape.rank != r and axes != [r - 1]:
+        dims = dynamic_shape(x)
+        shape = [1] * r
+        for a in axes:
+            shape[a] = dims[a]
+        v = tf.reshape(v, shape)
+    return v
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"normalize: order must be an int >= 1, received {order!r}")
+    x = to_float(x)
+    if x.shape.rank == 0:
+        x = tf.expand_dims(x, 0)
+    eps = config.epsilon() if epsilon is None else epsilon
+    if order == 2:
+        inv = tf.math.rsqrt(tf.reduce_sum(tf.square(x), axis=axis, keepdims=True))
+        return x * tf.minimum(inv, tf.cast(1.0 / eps, x.dtype))
+    if order == 1:
+        norm = tf.reduce_sum(tf.abs(x), axis=axis, keepdims=True)
+    else:
+        norm = tf.pow(tf.reduce_sum(tf.pow(tf.abs(x), order), axis=axis, keepdims=True), 1.0 / order)
+    return x / tf.maximum(norm, tf.cast(eps, x.dtype))
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    x, orig = _norm_compute(x)
+    eps = config.epsilon() if epsilon is None else epsilon
+    axes = _axes_list(axis, x.shape.rank)
+    out = x * tf.math.rsqrt(tf.reduce_mean(tf.square(x), axis=axes, keepdims=True) + eps)
+    if scale is not None:
+        out = out * _broadcast_param(scale, x, axes)
+    return tf.cast(out, orig)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    x, orig = _norm_compute(x)
+    eps = config.epsilon() if epsilon is None else epsilon
+    axes = _axes_list(axis, x.shape.rank)
+    mean, var = tf.nn.moments(x, axes=axes, keepdims=True)
+    inv = tf.math.rsqrt(var + eps)
+    if gamma is not None:
+        inv = inv * _broadcast_param(gamma, x, axes)
+    if rms_scaling:
+        return tf.cast(x * inv, orig)
+    res = -mean * inv
+    if beta is not None:
+        res = res + _broadcast_param(beta, x, axes)
+    return tf.cast(x * inv + res, orig)
+
+
+def polar(abs_, angle):
+    abs_, angle = promote(to_float(abs_), to_float(angle))
+    return tf.complex(abs_ * tf.cos(angle), abs_ * tf.sin(angle))

@@ -103,14 +103,28 @@ def mod(x1, x2):
     return tf.math.floormod(x1, x2)
 
 
+def _widened(fn, x1, x2):
+    """``fn(x1, x2)`` computed in a type TF has kernels for, cast back."""
+    dtype = x1.dtype
+    if dtype in (tf.float16, tf.bfloat16):
+        compute = tf.float32
+    elif dtype in (tf.uint8, tf.uint16, tf.int8, tf.int16):
+        compute = tf.int32
+    else:
+        return fn(x1, x2)
+    return tf.cast(fn(tf.cast(x1, compute), tf.cast(x2, compute)), dtype)
+
+
 def fmod(x1, x2):
     x1, x2 = _int_if_bool(*promote(x1, x2))
-    return tf.math.truncatemod(x1, x2)
+    return _widened(tf.truncatemod, x1, x2)
 
 
 def power(x1, x2):
     x1, x2 = _int_if_bool(*promote(x1, x2))
-    return tf.pow(x1, x2)
+    if x1.dtype.is_floating or x1.dtype in (tf.int32, tf.int64):
+        return tf.pow(x1, x2)
+    return _widened(tf.pow, x1, x2)
 
 
 def negative(x):
@@ -306,7 +320,11 @@ def _trunc(x):
     return tf.where(x < 0, tf.math.ceil(x), tf.floor(x))
 
 
-trunc = _rounding(_trunc, "trunc")
+def trunc(x):
+    x = _tensor(x)
+    if not x.dtype.is_floating:
+        return x
+    return _trunc(x)
 
 
 def round(x, decimals=0):
@@ -560,16 +578,28 @@ right_shift = bitwise_right_shift
 
 
 # -- linear algebra -------------------------------------------------------------
-def _mm_dtype(x1, x2):
-    dtype = result_type(x1, x2)
-    if dtype in ("bool", "int8", "uint8", "int16", "uint16"):
-        dtype = "int32"
-    return dtype
+_MM_COMPUTE = {"bool": tf.int32, "int8": tf.int32, "uint8": tf.int32, "int16": tf.int32,
+               "uint16": tf.int32, "uint32": tf.int64, "float16": None, "bfloat16": None}
 
 
-def matmul(x1, x2):
+def _mm_args(x1, x2, int8_to_int32):
+    """(x1, x2, result dtype): the Keras result dtype, computed in a type TF supports."""
     x1, x2 = _tensor(x1), _tensor(x2)
-    x1, x2 = promote(x1, x2, dtype=_mm_dtype(x1, x2))
+    dtype = result_type(x1, x2)
+    if int8_to_int32 and dtype_of(x1) == "int8" and dtype_of(x2) == "int8":
+        dtype = "int32"
+    compute = _MM_COMPUTE.get(dtype) or to_tf_dtype(dtype)
+    x1, x2 = tf.cast(x1, compute), tf.cast(x2, compute)
+    return x1, x2, to_tf_dtype(dtype)
+
+
+def _mm_out(out, dtype):
+    if dtype == tf.bool:
+        return tf.not_equal(out, 0)
+    return out if out.dtype == dtype else tf.cast(out, dtype)
+
+
+def _matmul(x1, x2):
     r1, r2 = _ndim(x1), _ndim(x2)
     if r1 == 1 and r2 == 1:
         return tf.reduce_sum(x1 * x2)
@@ -580,15 +610,26 @@ def matmul(x1, x2):
     return tf.matmul(x1, x2)
 
 
+def matmul(x1, x2):
+    if (
+        isinstance(x1, tf.Tensor) and isinstance(x2, tf.Tensor)
+        and x1.dtype == x2.dtype and x1.dtype.is_floating
+    ):
+        return _matmul(x1, x2)
+    x1, x2, dtype = _mm_args(x1, x2, int8_to_int32=True)
+    return _mm_out(_matmul(x1, x2), dtype)
+
+
 def dot(x1, x2):
-    x1, x2 = _tensor(x1), _tensor(x2)
-    x1, x2 = promote(x1, x2, dtype=_mm_dtype(x1, x2))
+    x1, x2, dtype = _mm_args(x1, x2, int8_to_int32=False)
     r1, r2 = _ndim(x1), _ndim(x2)
     if r1 == 0 or r2 == 0:
-        return tf.multiply(x1, x2)
-    if r1 == 1 or r2 == 1:
-        return matmul(x1, x2)
-    return tf.tensordot(x1, x2, [[r1 - 1], [r2 - 2]])
+        out = tf.multiply(x1, x2)
+    elif r1 == 1 or r2 == 1:
+        out = _matmul(x1, x2)
+    else:
+        out = tf.tensordot(x1, x2, [[r1 - 1], [r2 - 2]])
+    return _mm_out(out, dtype)
 
 
 def vdot(x1, x2):
@@ -597,11 +638,11 @@ def vdot(x1, x2):
 
 
 def inner(x1, x2):
-    x1, x2 = promote(x1, x2)
+    x1, x2, dtype = _mm_args(x1, x2, int8_to_int32=False)
     r1, r2 = _ndim(x1), _ndim(x2)
     if r1 == 0 or r2 == 0:
-        return tf.multiply(x1, x2)
-    return tf.tensordot(x1, x2, [[r1 - 1], [r2 - 1]])
+        return _mm_out(tf.multiply(x1, x2), dtype)
+    return _mm_out(tf.tensordot(x1, x2, [[r1 - 1], [r2 - 1]]), dtype)
 
 
 def outer(x1, x2):
@@ -661,9 +702,7 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 
 def trace(x, offset=0, axis1=0, axis2=1):
-    x = _tensor(x)
-    if x.dtype == tf.bool or x.dtype in (tf.int8, tf.int16, tf.uint8):
-        x = tf.cast(x, tf.int32)
+    x = _sum_cast(_tensor(x))
     return tf.reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
@@ -1169,9 +1208,16 @@ def _axes(axis):
 
 
 def _sum_cast(x):
-    if x.dtype in (tf.bool, tf.uint8, tf.int8, tf.int16):
+    """Keras: bool and small ints accumulate in int32, small uints in uint32."""
+    if x.dtype in (tf.bool, tf.int8, tf.int16):
         return tf.cast(x, tf.int32)
+    if x.dtype in (tf.uint8, tf.uint16):
+        return tf.cast(x, tf.uint32)
     return x
+
+
+def _bool_to_int(x):
+    return tf.cast(x, tf.int32) if x.dtype == tf.bool else x
 
 
 def sum(x, axis=None, keepdims=False):
@@ -1294,7 +1340,7 @@ def cumsum(x, axis=None, dtype=None):
     if axis is None:
         x = tf.reshape(x, [-1])
         axis = 0
-    x = tf.cast(x, to_tf_dtype(dtype)) if dtype is not None else _sum_cast(x)
+    x = tf.cast(x, to_tf_dtype(dtype)) if dtype is not None else _bool_to_int(x)
     return tf.cumsum(x, axis=axis)
 
 
@@ -1303,7 +1349,7 @@ def cumprod(x, axis=None, dtype=None):
     if axis is None:
         x = tf.reshape(x, [-1])
         axis = 0
-    x = tf.cast(x, to_tf_dtype(dtype)) if dtype is not None else _sum_cast(x)
+    x = tf.cast(x, to_tf_dtype(dtype)) if dtype is not None else _bool_to_int(x)
     return tf.math.cumprod(x, axis=axis)
 
 
@@ -1688,3 +1734,63 @@ def kaiser(x, beta):
     arg = beta * tf.sqrt(tf.maximum(1.0 - tf.square((k - alpha) / alpha), 0.0))
     return tf.math.bessel_i0(arg) / tf.math.bessel_i0(tf.constant(float(beta)))
 
+
+
+def get_item(x, key):
+    return _tensor(x)[key]
+
+
+def _fit_size(t, size, fill):
+    """Pad (with ``fill``) or truncate the leading axis of ``t`` to ``size``."""
+    t = t[:size]
+    n = tf.shape(t)[0]
+    pads = [[0, size - n]] + [[0, 0]] * (t.shape.rank - 1)
+    out = tf.pad(t, pads, constant_values=tf.cast(fill, t.dtype))
+    return tf.ensure_shape(out, [size] + t.shape.as_list()[1:])
+
+
+def unique(
+    x,
+    sorted=True,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
+    """Sorted unique values of the flattened ``x`` (``sorted=False`` also sorts)."""
+    x = _tensor(x)
+    if axis is not None:
+        raise NotImplementedError(
+            "unique(axis=...) is not supported on the TensorFlow backend; "
+            "use axis=None"
+        )
+    flat = tf.reshape(x, [-1])
+    key = tf.cast(flat, tf.int32) if flat.dtype == tf.bool else flat
+    order = tf.argsort(key, stable=True)
+    s = tf.gather(key, order)
+    new = tf.concat([tf.ones([1], tf.bool), tf.not_equal(s[1:], s[:-1])], 0)
+    seg = tf.cumsum(tf.cast(new, tf.int32)) - 1
+    num = tf.reduce_sum(tf.cast(new, tf.int32))
+    values = tf.gather(flat, tf.boolean_mask(order, new))
+    outputs = [values]
+    if return_index:
+        outputs.append(tf.math.unsorted_segment_min(order, seg, num))
+    if return_inverse:
+        inverse = tf.scatter_nd(tf.expand_dims(order, -1), seg, tf.shape(order))
+        outputs.append(tf.reshape(inverse, tf.shape(x)))
+    if return_counts:
+        outputs.append(tf.math.unsorted_segment_sum(tf.ones_like(seg), seg, num))
+    if size is not None:
+        fill = 0 if fill_value is None else fill_value
+        outputs[0] = _fit_size(outputs[0], size, fill)
+        k = 1
+        if return_index:
+            outputs[k] = _fit_size(outputs[k], size, 0)
+            k += 1
+        if return_inverse:
+            k += 1
+        if return_counts:
+            outputs[k] = _fit_size(outputs[k], size, 0)
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)

@@ -5,6 +5,7 @@ scalars are *weak*: ``x + 1.5`` keeps ``x``'s float dtype, an int tensor plus
 a python float becomes ``floatx()``, as in Keras 3.
 """
 import builtins
+import sys
 
 import numpy as np
 import torch
@@ -184,20 +185,28 @@ def _variable_class():
     return _variable_cls
 
 
-_device = None
+_fallback_device = None
 
 
 def get_device():
-    """The device new tensors are created on (``cuda`` when available)."""
-    global _device
-    if _device is None:
-        _device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return _device
+    """The device new tensors are created on: the backend core's ``DEFAULT_DEVICE``
+    when it defines one, else ``cuda`` when available, else ``cpu``."""
+    core = sys.modules.get("cornu.backends.torch.core")
+    device = getattr(core, "DEFAULT_DEVICE", None) if core is not None else None
+    if device is not None:
+        return device
+    global _fallback_device
+    if _fallback_device is None:
+        _fallback_device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return _fallback_device
 
 
-def set_device(device):
-    global _device
-    _device = torch.device(device)
+def _from_numpy(arr):
+    """A tensor on the default device from a numpy array (copied when torch
+    cannot share it: read-only or negatively strided)."""
+    if not arr.flags.writeable or builtins.any(s < 0 for s in arr.strides):
+        arr = np.array(arr, copy=True)
+    return torch.as_tensor(arr, device=get_device())
 
 
 def to_tensor(x, dtype=None):
@@ -217,10 +226,10 @@ def to_tensor(x, dtype=None):
     if dtype is not None:
         tdt = to_torch_dtype(dtype)
         if isinstance(x, np.ndarray):
-            return torch.as_tensor(x, device=get_device()).to(tdt)
+            return _from_numpy(x).to(tdt)
         if isinstance(x, (list, tuple)) and any(isinstance(e, torch.Tensor) for e in _flat(x)):
             return torch.stack([to_tensor(e, dtype) for e in x])
-        return torch.as_tensor(np.asarray(x, dtype=_np_dtype(dtype)), device=get_device())
+        return torch.as_tensor(np.asarray(x, dtype=_np_dtype(dtype)), device=get_device()).to(tdt)
     if isinstance(x, bool):
         return torch.tensor(x, dtype=torch.bool, device=get_device())
     if isinstance(x, int):
@@ -228,7 +237,7 @@ def to_tensor(x, dtype=None):
     if isinstance(x, float):
         return torch.tensor(x, dtype=to_torch_dtype(floatx()), device=get_device())
     if isinstance(x, np.ndarray) or isinstance(x, np.generic):
-        return torch.as_tensor(np.asarray(x), device=get_device())
+        return _from_numpy(np.asarray(x))
     if isinstance(x, (list, tuple)):
         if any(isinstance(e, torch.Tensor) or (vcls and isinstance(e, vcls)) for e in _flat(x)):
             items = [to_tensor(e) for e in x]
@@ -239,10 +248,10 @@ def to_tensor(x, dtype=None):
             arr = arr.astype(_np_dtype(floatx()))
         elif arr.dtype == np.int64:
             arr = arr.astype(np.int32)
-        return torch.as_tensor(arr, device=get_device())
+        return _from_numpy(arr)
     if hasattr(x, "__array__") or hasattr(x, "numpy"):
         arr = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
-        return torch.as_tensor(arr, device=get_device())
+        return _from_numpy(arr)
     return torch.as_tensor(x, device=get_device())
 
 
@@ -279,6 +288,12 @@ def to_numpy(x):
 def promote(*xs, dtype=None):
     """Convert ``xs`` to tensors of one common (Keras) dtype."""
     if dtype is None:
+        # fast path: tensors that already agree (the common case in a model)
+        first = xs[0] if xs else None
+        if isinstance(first, torch.Tensor) and builtins.all(
+            isinstance(x, torch.Tensor) and x.dtype == first.dtype for x in xs
+        ):
+            return list(xs)
         dtype = result_type(*[_unwrap(x) for x in xs])
     tdt = to_torch_dtype(dtype)
     out = []

@@ -35,7 +35,8 @@ def det(x):
 
 
 def slogdet(x):
-    return torch.linalg.slogdet(to_float(x))
+    sign, logabs = torch.linalg.slogdet(to_float(x))
+    return sign, logabs
 
 
 def solve(a, b):
@@ -61,24 +62,28 @@ def cholesky_inverse(x, upper=False):
 
 
 def eig(x):
-    return torch.linalg.eig(to_float(x))
+    w, v = torch.linalg.eig(to_float(x))
+    return w, v
 
 
 def eigh(x):
-    return torch.linalg.eigh(to_float(x))
+    w, v = torch.linalg.eigh(to_float(x))
+    return w, v
 
 
 def qr(x, mode="reduced"):
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete', received {mode!r}")
-    return torch.linalg.qr(to_float(x), mode=mode)
+    q, r = torch.linalg.qr(to_float(x), mode=mode)
+    return q, r
 
 
 def svd(x, full_matrices=True, compute_uv=True):
     x = to_float(x)
     if not compute_uv:
         return torch.linalg.svdvals(x)
-    return torch.linalg.svd(x, full_matrices=full_matrices)
+    u, s, vh = torch.linalg.svd(x, full_matrices=full_matrices)
+    return u, s, vh
 
 
 def lstsq(a, b, rcond=None):

@@ -147,3 +147,13 @@ def irfft(x, fft_length=None):
 
 def cdist(x, y):
     return torch.cdist(to_float(x), to_float(y))
+
+
+def view_as_complex(x):
+    x = to_float(x)
+    return torch.complex(x[..., 0], x[..., 1])
+
+
+def view_as_real(x):
+    x = _tensor(x)
+    return torch.stack([torch.real(x), torch.imag(x)], dim=-1)

@@ -26,12 +26,20 @@ _tensor = to_tensor
 
 
 # -- activations ----------------------------------------------------------------
+def _int_or_float(x):
+    x = _tensor(x)
+    return x.to(to_torch_dtype(floatx())) if x.dtype == torch.bool else x
+
+
 def relu(x):
-    return F.relu(to_float(x))
+    return F.relu(_int_or_float(x))
 
 
 def relu6(x):
-    return F.relu6(to_float(x))
+    x = _int_or_float(x)
+    if x.is_floating_point():
+        return F.relu6(x)
+    return torch.clamp(x, 0, 6)
 
 
 def sigmoid(x):
@@ -285,6 +293,12 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"kernel's input channels ({kernel_in}); kernel shape {tuple(kernel.shape)}"
         )
     groups = in_channels // kernel_in
+    if kernel.shape[-1] % groups:
+        raise ValueError(
+            f"conv: with {groups} groups ({in_channels} input channels, kernel input "
+            f"channels {kernel_in}) the kernel's output channels ({kernel.shape[-1]}) must "
+            f"be a multiple of {groups}; kernel shape {tuple(kernel.shape)}"
+        )
     weight = kernel.permute(n + 1, n, *range(n))
     out = _conv_cf(x, weight, strides, padding, dilation, groups)
     if data_format == "channels_last":
@@ -661,3 +675,89 @@ def space_to_depth(x, block_size, data_format="channels_last"):
     n, c, h, w = x.shape
     y = x.reshape(n, c, h // b, b, w // b, b).permute(0, 3, 5, 1, 2, 4)
     return y.reshape(n, c * b * b, h // b, w // b)
+
+
+# -- normalization helpers of keras.ops.nn -----------------------------------------------
+def _norm_compute(x):
+    """(x in >= float32, original dtype)."""
+    x = _tensor(x)
+    orig = x.dtype
+    if not x.is_floating_point() or orig in (torch.float16, torch.bfloat16):
+        x = x.to(torch.float32 if orig != torch.float64 else orig)
+    return x, orig if orig.is_floating_point else x.dtype
+
+
+def _axes_list(axis, ndim):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    return sorted(a % ndim for a in axes)
+
+
+def _broadcast_param(v, x, axes):
+    v = _tensor(v, dtype_of(x))
+    if v.ndim != x.ndim and axes != [x.ndim - 1]:
+        shape = [1] * x.ndim
+        for a in axes:
+            shape[a] = x.shape[a]
+        v = v.reshape(shape)
+    return v
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"normalize: order must be an int >= 1, received {order!r}")
+    x = to_float(x)
+    if x.ndim == 0:
+        x = x.unsqueeze(0)
+    eps = config.epsilon() if epsilon is None else epsilon
+    if order == 2:
+        inv = torch.rsqrt(torch.sum(x * x, dim=axis, keepdim=True))
+        return x * torch.clamp(inv, max=1.0 / eps)
+    norm = torch.linalg.vector_norm(x, order, dim=axis, keepdim=True)
+    return x / torch.clamp(norm, min=eps)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    x, orig = _norm_compute(x)
+    eps = config.epsilon() if epsilon is None else epsilon
+    axes = _axes_list(axis, x.ndim)
+    if axes == list(range(x.ndim - len(axes), x.ndim)):
+        shape = tuple(x.shape[a] for a in axes)
+        w = None if scale is None else _tensor(scale, dtype_of(x)).reshape(shape)
+        out = F.rms_norm(x, shape, w, eps)
+    else:
+        out = x * torch.rsqrt(torch.mean(x * x, dim=axes, keepdim=True) + eps)
+        if scale is not None:
+            out = out * _broadcast_param(scale, x, axes)
+    return out.to(orig)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    x, orig = _norm_compute(x)
+    eps = config.epsilon() if epsilon is None else epsilon
+    axes = _axes_list(axis, x.ndim)
+    if rms_scaling:
+        var = torch.var(x, dim=axes, correction=0, keepdim=True)
+        out = x * torch.rsqrt(var + eps)
+        if gamma is not None:
+            out = out * _broadcast_param(gamma, x, axes)
+    elif axes == list(range(x.ndim - len(axes), x.ndim)):
+        shape = tuple(x.shape[a] for a in axes)
+        g = None if gamma is None else _tensor(gamma, dtype_of(x)).reshape(shape)
+        b = None if beta is None else _tensor(beta, dtype_of(x)).reshape(shape)
+        out = F.layer_norm(x, shape, g, b, eps)
+    else:
+        var, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
+        inv = torch.rsqrt(var + eps)
+        if gamma is not None:
+            inv = inv * _broadcast_param(gamma, x, axes)
+        res = -mean * inv
+        if beta is not None:
+            res = res + _broadcast_param(beta, x, axes)
+        out = x * inv + res
+    return out.to(orig)
+
+
+def polar(abs_, angle):
+    abs_, angle = promote(to_float(abs_), to_float(angle))
+    return torch.polar(abs_, angle)

@@ -9,7 +9,6 @@ from cornu.backends.torch._utils import (
     floatx,
     get_device,
     is_float_dtype,
-    is_int_dtype,
     kind,
     promote,
     result_type,
@@ -278,7 +277,13 @@ def _rounding(fn):
 
 floor = _rounding(torch.floor)
 ceil = _rounding(torch.ceil)
-trunc = _rounding(torch.trunc)
+
+
+def trunc(x):
+    x = _tensor(x)
+    if not x.is_floating_point():
+        return x
+    return torch.trunc(x)
 
 
 def round(x, decimals=0):
@@ -512,33 +517,49 @@ right_shift = bitwise_right_shift
 
 
 # -- linear algebra -------------------------------------------------------------
-def _mm_dtype(x1, x2):
+def _mm_args(x1, x2, int8_to_int32):
+    """(x1, x2, result dtype): the Keras result dtype and inputs in a computable type."""
+    x1, x2 = _tensor(x1), _tensor(x2)
     dtype = result_type(x1, x2)
-    if dtype == "bool":
+    if int8_to_int32 and x1.dtype == torch.int8 and x2.dtype == torch.int8:
         dtype = "int32"
-    if dtype in ("int8", "uint8", "int16"):
-        dtype = "int32"
-    return dtype
+    out = to_torch_dtype(dtype)
+    if out.is_floating_point or out.is_complex:
+        compute = out
+    elif x1.device.type != "cpu":
+        compute = torch.float64  # no integer matmul kernels on accelerators
+    elif out in (torch.bool, torch.int8, torch.uint8, torch.int16):
+        compute = torch.int32
+    else:
+        compute = out
+    return x1.to(compute), x2.to(compute), out
+
+
+def _mm_out(y, dtype):
+    if dtype == torch.bool:
+        return y != 0
+    return y if y.dtype == dtype else y.to(dtype)
 
 
 def matmul(x1, x2):
-    x1, x2 = _tensor(x1), _tensor(x2)
-    dtype = _mm_dtype(x1, x2)
-    x1, x2 = promote(x1, x2, dtype=dtype)
-    if is_int_dtype(dtype) and x1.device.type != "cpu":
-        # CUDA has no integer matmul: compute in float64 and cast back.
-        return torch.matmul(x1.double(), x2.double()).to(x1.dtype)
-    return torch.matmul(x1, x2)
+    if (
+        isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor)
+        and x1.dtype == x2.dtype and x1.is_floating_point()
+    ):
+        return torch.matmul(x1, x2)
+    x1, x2, dtype = _mm_args(x1, x2, int8_to_int32=True)
+    return _mm_out(torch.matmul(x1, x2), dtype)
 
 
 def dot(x1, x2):
-    x1, x2 = _tensor(x1), _tensor(x2)
-    x1, x2 = promote(x1, x2, dtype=_mm_dtype(x1, x2))
+    x1, x2, dtype = _mm_args(x1, x2, int8_to_int32=False)
     if x1.ndim == 0 or x2.ndim == 0:
-        return torch.multiply(x1, x2)
-    if x2.ndim == 1 or x1.ndim == 1:
-        return torch.matmul(x1, x2)
-    return torch.tensordot(x1, x2, dims=([-1], [-2]))
+        y = torch.multiply(x1, x2)
+    elif x2.ndim == 1 or x1.ndim == 1:
+        y = torch.matmul(x1, x2)
+    else:
+        y = torch.tensordot(x1, x2, dims=([-1], [-2]))
+    return _mm_out(y, dtype)
 
 
 def vdot(x1, x2):
@@ -1050,6 +1071,10 @@ def _sum_dtype(x):
     return x.dtype
 
 
+def _bool_to_int(x):
+    return torch.int32 if x.dtype == torch.bool else x.dtype
+
+
 def sum(x, axis=None, keepdims=False):
     x = _tensor(x)
     dims = _reduce_dims(x, axis)
@@ -1065,7 +1090,7 @@ def prod(x, axis=None, keepdims=False, dtype=None):
     dims = _reduce_dims(x, axis)
     for d in sorted((a % x.ndim for a in dims), reverse=True):
         x = torch.prod(x, dim=d, keepdim=keepdims)
-    return x
+    return x.to(out_dtype)
 
 
 def _mean_compute(x):
@@ -1197,7 +1222,7 @@ def cumsum(x, axis=None, dtype=None):
     if axis is None:
         x = x.reshape(-1)
         axis = 0
-    out_dtype = to_torch_dtype(dtype) if dtype is not None else _sum_dtype(x)
+    out_dtype = to_torch_dtype(dtype) if dtype is not None else _bool_to_int(x)
     return torch.cumsum(x, dim=axis, dtype=out_dtype)
 
 
@@ -1206,7 +1231,7 @@ def cumprod(x, axis=None, dtype=None):
     if axis is None:
         x = x.reshape(-1)
         axis = 0
-    out_dtype = to_torch_dtype(dtype) if dtype is not None else _sum_dtype(x)
+    out_dtype = to_torch_dtype(dtype) if dtype is not None else _bool_to_int(x)
     return torch.cumprod(x, dim=axis, dtype=out_dtype)
 
 
@@ -1479,3 +1504,71 @@ def hamming(x):
 
 def hanning(x):
     return torch.hann_window(int(x), periodic=False, device=get_device())
+
+
+def get_item(x, key):
+    return _tensor(x)[key]
+
+
+def _fit_size(t, size, fill):
+    """Pad (with ``fill``) or truncate the leading axis of ``t`` to ``size``."""
+    n = t.shape[0]
+    if n >= size:
+        return t[:size]
+    pad_shape = (size - n,) + tuple(t.shape[1:])
+    return torch.cat([t, torch.full(pad_shape, fill, dtype=t.dtype, device=t.device)])
+
+
+def unique(
+    x,
+    sorted=True,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
+    """Sorted unique values (``sorted=False`` also returns them sorted)."""
+    x = _tensor(x)
+    if axis is None:
+        flat = x.reshape(-1)
+        values, inverse, counts = torch.unique(
+            flat, sorted=True, return_inverse=True, return_counts=True
+        )
+        dim_size = flat.shape[0]
+        inv_shape = tuple(x.shape)
+        dim = 0
+    else:
+        dim = axis % x.ndim
+        values, inverse, counts = torch.unique(
+            x, sorted=True, return_inverse=True, return_counts=True, dim=dim
+        )
+        dim_size = x.shape[dim]
+        inv_shape = (dim_size,)
+    outputs = [values]
+    if return_index:
+        positions = torch.arange(dim_size, device=x.device)
+        index = torch.full((counts.shape[0],), dim_size, dtype=torch.long, device=x.device)
+        index = index.scatter_reduce(0, inverse.reshape(-1), positions, reduce="amin")
+        outputs.append(index.to(torch.int32))
+    if return_inverse:
+        outputs.append(inverse.reshape(inv_shape).to(torch.int32))
+    if return_counts:
+        outputs.append(counts.to(torch.int32))
+    if size is not None:
+        fill = 0 if fill_value is None else fill_value
+        if dim:
+            values = torch.moveaxis(_fit_size(torch.moveaxis(values, dim, 0), size, fill), 0, dim)
+        else:
+            values = _fit_size(values, size, fill)
+        outputs[0] = values
+        k = 1
+        if return_index:
+            outputs[k] = _fit_size(outputs[k], size, 0)
+            k += 1
+        if return_inverse:
+            k += 1
+        if return_counts:
+            outputs[k] = _fit_size(outputs[k], size, 0)
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)

@@ -74,6 +74,7 @@ class BaseConv(Layer):
         return -1 if self.data_format == "channels_last" else 1
 
     def build(self, input_shape):
+        _utils.check_build_shape(self, input_shape)
         channels = input_shape[self._channel_axis]
         if channels is None:
             raise ValueError(

@@ -54,6 +54,7 @@ class Dense(Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
+        _utils.check_build_shape(self, input_shape)
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError(

@@ -1,0 +1,105 @@
+"""``cornu.layers``: the Keras 3 layers, from the cornu-layers distribution.
+
+Every public class is re-exported here explicitly; the modules are grouped by
+family (``core``, ``activations``, ``convolutional``, ``pooling``,
+``regularization``, ``reshaping``, ``normalization``, ``merging``).  The
+classes register with cornu's plugin registry through ``cornu.layers._plugin``
+(entry point ``cornu-layers``), which is how configs and saved models find them.
+"""
+from cornu.layer import InputSpec, Layer
+from cornu.layers.activations.activation import Activation
+from cornu.layers.activations.elu import ELU
+from cornu.layers.activations.leaky_relu import LeakyReLU
+from cornu.layers.activations.relu import ReLU
+from cornu.layers.activations.softmax import Softmax
+from cornu.layers.convolutional.conv1d import Conv1D
+from cornu.layers.convolutional.conv2d import Conv2D
+from cornu.layers.convolutional.conv3d import Conv3D
+from cornu.layers.core.dense import Dense
+from cornu.layers.core.embedding import Embedding
+from cornu.layers.core.identity import Identity
+from cornu.layers.core.lambda_layer import Lambda
+from cornu.layers.merging.add import Add, add
+from cornu.layers.merging.average import Average, average
+from cornu.layers.merging.concatenate import Concatenate, concatenate
+from cornu.layers.merging.dot import Dot, dot
+from cornu.layers.merging.maximum import Maximum, maximum
+from cornu.layers.merging.minimum import Minimum, minimum
+from cornu.layers.merging.multiply import Multiply, multiply
+from cornu.layers.merging.subtract import Subtract, subtract
+from cornu.layers.normalization.batch_normalization import BatchNormalization
+from cornu.layers.normalization.layer_normalization import LayerNormalization
+from cornu.layers.pooling.average_pooling1d import AveragePooling1D
+from cornu.layers.pooling.average_pooling2d import AveragePooling2D
+from cornu.layers.pooling.average_pooling3d import AveragePooling3D
+from cornu.layers.pooling.global_average_pooling1d import GlobalAveragePooling1D
+from cornu.layers.pooling.global_average_pooling2d import GlobalAveragePooling2D
+from cornu.layers.pooling.global_average_pooling3d import GlobalAveragePooling3D
+from cornu.layers.pooling.global_max_pooling1d import GlobalMaxPooling1D
+from cornu.layers.pooling.global_max_pooling2d import GlobalMaxPooling2D
+from cornu.layers.pooling.global_max_pooling3d import GlobalMaxPooling3D
+from cornu.layers.pooling.max_pooling1d import MaxPooling1D
+from cornu.layers.pooling.max_pooling2d import MaxPooling2D
+from cornu.layers.pooling.max_pooling3d import MaxPooling3D
+from cornu.layers.regularization.activity_regularization import ActivityRegularization
+from cornu.layers.regularization.dropout import Dropout
+from cornu.layers.regularization.gaussian_noise import GaussianNoise
+from cornu.layers.regularization.spatial_dropout import (
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from cornu.layers.reshaping.cropping2d import Cropping2D
+from cornu.layers.reshaping.flatten import Flatten
+from cornu.layers.reshaping.permute import Permute
+from cornu.layers.reshaping.repeat_vector import RepeatVector
+from cornu.layers.reshaping.reshape import Reshape
+from cornu.layers.reshaping.up_sampling2d import UpSampling2D
+from cornu.layers.reshaping.zero_padding2d import ZeroPadding2D
+from cornu.models.input_layer import Input, InputLayer
+
+# Keras aliases.
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution3D = Conv3D
+MaxPool1D = MaxPooling1D
+MaxPool2D = MaxPooling2D
+MaxPool3D = MaxPooling3D
+AvgPool1D = AveragePooling1D
+AvgPool2D = AveragePooling2D
+AvgPool3D = AveragePooling3D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D
+GlobalMaxPool1D = GlobalMaxPooling1D
+GlobalMaxPool2D = GlobalMaxPooling2D
+GlobalMaxPool3D = GlobalMaxPooling3D
+
+#: Every layer class this distribution provides, with its Keras aliases
+#: (what ``_plugin.py`` registers).
+LAYERS = {
+    Activation: (), ELU: (), LeakyReLU: (), ReLU: (), Softmax: (),
+    Conv1D: ("Convolution1D",), Conv2D: ("Convolution2D",), Conv3D: ("Convolution3D",),
+    Dense: (), Embedding: (), Identity: (), Lambda: (),
+    Add: (), Average: (), Concatenate: (), Dot: (), Maximum: (), Minimum: (),
+    Multiply: (), Subtract: (),
+    BatchNormalization: (), LayerNormalization: (),
+    AveragePooling1D: ("AvgPool1D",), AveragePooling2D: ("AvgPool2D",),
+    AveragePooling3D: ("AvgPool3D",),
+    MaxPooling1D: ("MaxPool1D",), MaxPooling2D: ("MaxPool2D",), MaxPooling3D: ("MaxPool3D",),
+    GlobalAveragePooling1D: ("GlobalAvgPool1D",), GlobalAveragePooling2D: ("GlobalAvgPool2D",),
+    GlobalAveragePooling3D: ("GlobalAvgPool3D",),
+    GlobalMaxPooling1D: ("GlobalMaxPool1D",), GlobalMaxPooling2D: ("GlobalMaxPool2D",),
+    GlobalMaxPooling3D: ("GlobalMaxPool3D",),
+    ActivityRegularization: (), Dropout: (), GaussianNoise: (),
+    SpatialDropout1D: (), SpatialDropout2D: (), SpatialDropout3D: (),
+    Cropping2D: (), Flatten: (), Permute: (), RepeatVector: (), Reshape: (),
+    UpSampling2D: (), ZeroPadding2D: (),
+}
+
+__all__ = sorted(
+    [cls.__name__ for cls in LAYERS]
+    + [alias for aliases in LAYERS.values() for alias in aliases]
+    + ["Layer", "InputSpec", "Input", "InputLayer", "add", "average", "concatenate", "dot",
+       "maximum", "minimum", "multiply", "subtract"]
+)

@@ -1,0 +1,14 @@
+"""cornu-layers' plugin: registers every layer class (and its Keras aliases).
+
+Loaded through the ``cornu`` entry-point group (name ``cornu-layers``), exactly
+as a third-party plugin would be.
+"""
+from cornu.plugins import hookimpl
+
+
+@hookimpl
+def cornu_register_layers(register):
+    from cornu.layers import LAYERS
+
+    for cls, aliases in LAYERS.items():
+        register(cls, aliases=aliases)

@@ -1,0 +1,1 @@
+"""Core layers: ``Dense``, ``Embedding``, ``Identity``, ``Lambda``."""

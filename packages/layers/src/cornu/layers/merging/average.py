@@ -1,0 +1,27 @@
+"""``Average``: Averages a list of inputs elementwise."""
+from cornu import ops
+from cornu.layers.merging.base_merge import Merge
+
+
+class Average(Merge):
+    """Averages a list of inputs elementwise.
+
+    Takes a list of tensors of broadcast-compatible shapes and returns one
+    tensor of the broadcast shape.
+    """
+
+    def _merge_function(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = ops.add(out, x)
+        return ops.divide(out, len(inputs))
+
+
+def average(inputs, **kwargs):
+    """Functional interface to ``Average``: ``average([x1, x2, ...])``.
+
+    Args:
+        inputs: a list of tensors (usually 2 or more).
+        **kwargs: keyword arguments for the layer (e.g. ``name``).
+    """
+    return Average(**kwargs)(inputs)

@@ -1,0 +1,27 @@
+"""``Multiply``: Multiplies a list of inputs elementwise."""
+from cornu import ops
+from cornu.layers.merging.base_merge import Merge
+
+
+class Multiply(Merge):
+    """Multiplies a list of inputs elementwise.
+
+    Takes a list of tensors of broadcast-compatible shapes and returns one
+    tensor of the broadcast shape.
+    """
+
+    def _merge_function(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = ops.multiply(out, x)
+        return out
+
+
+def multiply(inputs, **kwargs):
+    """Functional interface to ``Multiply``: ``multiply([x1, x2, ...])``.
+
+    Args:
+        inputs: a list of tensors (usually 2 or more).
+        **kwargs: keyword arguments for the layer (e.g. ``name``).
+    """
+    return Multiply(**kwargs)(inputs)

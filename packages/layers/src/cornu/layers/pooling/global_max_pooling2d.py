@@ -1,0 +1,19 @@
+"""``GlobalMaxPooling2D``: the maximum over all 2 spatial axes."""
+from cornu.layers.pooling.base_global_pooling import _GlobalMax
+
+
+class GlobalMaxPooling2D(_GlobalMax):
+    """Global maximum pooling for 2D spatial data.
+
+    Args:
+        data_format: ``"channels_last"`` (``(batch, ..., channels)``) or
+            ``"channels_first"``.
+        keepdims: keep the spatial axes with size 1.
+
+    Output shape: ``(batch, channels)``, or with ``keepdims`` the input shape
+    with every spatial axis of size 1.
+    """
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(pool_dimensions=2, data_format=data_format, keepdims=keepdims,
+                         **kwargs)

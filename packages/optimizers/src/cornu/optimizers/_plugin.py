@@ -1,0 +1,23 @@
+"""cornu-optimizers' registrations, through the same hooks a third-party plugin uses.
+
+Names are the class names; registry lookup is case- and underscore-insensitive,
+so ``"adam"``, ``"sgd"`` and ``"rmsprop"`` resolve too.
+"""
+from cornu.plugins import hookimpl
+
+
+@hookimpl
+def cornu_register_optimizers(register):
+    from cornu.optimizers import ALL_OPTIMIZERS, Optimizer
+
+    register(Optimizer)
+    for cls in ALL_OPTIMIZERS:
+        register(cls)
+
+
+@hookimpl
+def cornu_register_schedules(register):
+    from cornu.optimizers.schedules.learning_rate_schedule import ALL_SCHEDULES
+
+    for cls in ALL_SCHEDULES:
+        register(cls)

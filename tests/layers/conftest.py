@@ -1,0 +1,117 @@
+"""Fixtures for the layer tests: Keras 3 as an independent reference.
+
+The tests run once per backend (``CORNU_BACKEND``; ``KERAS_BACKEND`` follows it,
+see tests/conftest.py).  ``ref`` compares a cornu layer with the Keras layer of
+the same name and config: same weight shapes in the same order (proved by
+copying cornu's weights into Keras with ``set_weights``), same outputs, same
+config keys.
+"""
+import numpy as np
+import pytest
+
+import cornu
+from cornu import ops
+
+
+def to_numpy(x):
+    if isinstance(x, (list, tuple)):
+        return [to_numpy(v) for v in x]
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """Keras 3, imported after cornu's backend (torch before tensorflow in one process)."""
+    ops.convert_to_tensor(np.zeros(1, "float32"))  # import the cornu backend first
+    return pytest.importorskip("keras")
+
+
+class Reference:
+    """Helpers comparing cornu layers with their Keras counterparts."""
+
+    def __init__(self, keras):
+        self.keras = keras
+
+    def keras_layer(self, class_name, **kwargs):
+        return getattr(self.keras.layers, class_name)(**kwargs)
+
+    def compare(self, layer, klayer, inputs, atol=1e-5, rtol=1e-5, training=False,
+                call_kwargs=None):
+        """Build both on ``inputs``, copy cornu's weights into Keras, compare outputs.
+
+        Returns the cornu output as numpy.
+        """
+        call_kwargs = dict(call_kwargs or {})
+        # Build both with an inference call (no state changes), then copy cornu's
+        # weights into Keras, then make the compared calls once each.
+        if not layer.built:
+            layer(inputs, **call_kwargs)
+        if not klayer.built:
+            klayer(inputs, **call_kwargs)
+        weights = layer.get_weights()
+        kweights = klayer.get_weights()
+        assert [w.shape for w in weights] == [w.shape for w in kweights], (
+            f"weight shapes differ: cornu {[w.shape for w in weights]}, "
+            f"keras {[w.shape for w in kweights]}"
+        )
+        if weights:
+            klayer.set_weights(weights)
+        if training:
+            call_kwargs["training"] = True
+        out = layer(inputs, **call_kwargs)
+        kout = klayer(inputs, **call_kwargs)
+        out_np, kout_np = to_numpy(out), np.asarray(self.keras.ops.convert_to_numpy(kout))
+        assert out_np.shape == kout_np.shape
+        np.testing.assert_allclose(out_np, kout_np, atol=atol, rtol=rtol)
+        return out_np
+
+    def assert_config_keys(self, layer, klayer, extras=()):
+        """cornu's config keys equal Keras's, plus the justified ``extras``."""
+        keys = set(layer.get_config())
+        kkeys = set(klayer.get_config())
+        assert keys == kkeys | set(extras), (
+            f"cornu-only keys {sorted(keys - kkeys)}, keras-only keys {sorted(kkeys - keys)}"
+        )
+
+    def roundtrip(self, layer):
+        """``from_config(get_config())`` gives an equal config (and a usable layer)."""
+        config = layer.get_config()
+        clone = type(layer).from_config(config)
+        assert clone.get_config() == config
+        return clone
+
+
+@pytest.fixture(scope="session")
+def ref(keras):
+    return Reference(keras)
+
+
+@pytest.fixture
+def compiled(backend_name):
+    """Wrap a function the way the trainer compiles a step (``tf.function`` on TF)."""
+
+    def wrap(fn):
+        if backend_name == "tensorflow":
+            import tensorflow as tf
+
+            return tf.function(fn)
+        return fn
+
+    return wrap
+
+
+@pytest.fixture
+def numpy_of():
+    return to_numpy
+
+
+@pytest.fixture(autouse=True)
+def _fresh_names():
+    """Start each test with fresh automatic layer names."""
+    from cornu import naming
+
+    naming.reset()
+    yield
+
+
+__all__ = ["cornu"]
