@@ -166,3 +166,25 @@ def test_cnn_slice_trains_and_checkpoints(tmp_path):
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-6)
     assert ops.convert_to_numpy(model.layers[0].kernel).shape == (3, 3, 1, 4)
+
+
+@pytest.mark.parametrize("options", [{"loss_scale_factor": 128.0}, {"use_ema": True},
+                                     {"clipnorm": 0.5}])
+def test_fit_with_optimizer_options_matches_keras(options):
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(5)
+    x = rng.random((48, 6), dtype=np.float32)
+    y = rng.integers(0, 3, 48)
+
+    def build(lib):
+        return lib.Sequential([lib.layers.Input((6,)), lib.layers.Dense(5, activation="tanh"),
+                               lib.layers.Dense(3, activation="softmax")])
+
+    kmodel, ours = build(keras), build(cornu)
+    ours.set_weights(kmodel.get_weights())
+    for model, lib in ((kmodel, keras), (ours, cornu)):
+        model.compile(optimizer=lib.optimizers.SGD(0.1, momentum=0.5, **options),
+                      loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=12, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

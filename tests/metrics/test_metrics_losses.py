@@ -381,3 +381,32 @@ def test_keras_default_names_and_signatures(keras):
         assert list(inspect.signature(ours.__init__).parameters) == \
             list(inspect.signature(ref.__init__).parameters), name
         assert ours().name == ref().name
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_masked_predictions(reduction, rng, to_np, keras_or_none):
+    """A ``_keras_mask`` on ``y_pred`` (set by masking layers) drops samples, as in Keras."""
+    from cornu import ops
+
+    y_true = rng.normal(size=(6, 3)).astype("float32")
+    y_pred = rng.normal(size=(6, 3)).astype("float32")
+    mask = np.array([1, 0, 1, 1, 0, 1], dtype=bool)
+    sw = np.arange(6, dtype="float32")
+    masked = ops.convert_to_tensor(y_pred)
+    masked._keras_mask = ops.convert_to_tensor(mask)
+    loss = losses.MeanSquaredError(reduction=reduction)
+    per = ((y_true - y_pred) ** 2).mean(-1)
+    got = to_np(loss(y_true, masked))
+    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        np.testing.assert_allclose(got, per[mask].mean(), rtol=1e-5)
+    elif reduction == "sum":
+        np.testing.assert_allclose(got, per[mask].sum(), rtol=1e-5)
+    else:
+        np.testing.assert_allclose(got, np.where(mask, per, 0.0), rtol=1e-5)
+    if keras_or_none is not None:
+        keras = keras_or_none
+        ref_pred = keras.ops.convert_to_tensor(y_pred)
+        keras.src.backend.set_keras_mask(ref_pred, keras.ops.convert_to_tensor(mask))
+        ref = keras.losses.MeanSquaredError(reduction=reduction)
+        np.testing.assert_allclose(to_np(loss(y_true, masked, sw)),
+                                   to_np(ref(y_true, ref_pred, sw)), rtol=1e-5, atol=1e-6)

@@ -388,7 +388,8 @@ def test_metric_base_class(to_np):
 
     class Broken(metrics.Metric):
         def __init__(self):
-            self.x = 1
+            self.x = 1  # allowed before super().__init__(), as in Keras
+            self.v = self.add_variable((), "zeros", name="v")
 
     with pytest.raises(RuntimeError, match="super"):
         Broken()
@@ -465,3 +466,31 @@ def test_torch_no_grad_and_device(backend, rng, to_np):
     want = (labels.numpy() == logits.detach().numpy().argmax(-1)).mean()
     np.testing.assert_allclose(to_np(metric.result()), want, rtol=1e-6)
     assert not metric.result().requires_grad
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_crossentropy_ignore_class_matches_keras(weighted, rng, to_np, keras):
+    ours = metrics.SparseCategoricalCrossentropy(from_logits=True, ignore_class=2)
+    ref = keras.metrics.SparseCategoricalCrossentropy(from_logits=True, ignore_class=2)
+    assert ours.get_config() == ref.get_config()
+    batch_list = []
+    for size in (6, 5, 7):
+        labels = rng.integers(0, 4, size=(size,))
+        logits = rng.normal(size=(size, 4)).astype("float32")
+        sw = rng.uniform(0.5, 1.5, size=(size,)).astype("float32") if weighted else None
+        batch_list.append((labels, logits, sw))
+    _compare_with_keras(ours, ref, batch_list, to_np)
+
+
+def test_masked_predictions_in_metrics(rng, to_np, keras_optional):
+    from cornu import ops
+
+    y_true = rng.normal(size=(6, 3)).astype("float32")
+    y_pred = rng.normal(size=(6, 3)).astype("float32")
+    mask = np.array([1, 0, 1, 1, 0, 1], dtype=bool)
+    masked = ops.convert_to_tensor(y_pred)
+    masked._keras_mask = ops.convert_to_tensor(mask)
+    metric = metrics.MeanSquaredError()
+    metric.update_state(y_true, masked)
+    np.testing.assert_allclose(to_np(metric.result()),
+                               ((y_true - y_pred) ** 2).mean(-1)[mask].mean(), rtol=1e-5)

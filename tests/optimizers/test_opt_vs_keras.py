@@ -124,3 +124,18 @@ def test_schedule_learning_rate_matches_keras(h, keras, init_arrays, grad_steps)
     np.testing.assert_allclose(h.to_np(ours.learning_rate),
                                keras.ops.convert_to_numpy(theirs.learning_rate), rtol=1e-6)
     assert ours.get_config() | {"name": None} == theirs.get_config() | {"name": None}
+
+
+def test_adamw_exclusion_matches_keras(h, keras, init_arrays, grad_steps):
+    ours = optimizers.AdamW(learning_rate=0.01, weight_decay=0.5)
+    theirs = keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.5)
+    ours.exclude_from_weight_decay(var_names=["bias"])
+    theirs.exclude_from_weight_decay(var_names=["bias"])
+    variables = h.variables(init_arrays)
+    kvars = h.keras_variables(keras, init_arrays)
+    for grads in grad_steps:
+        ours.apply_gradients(zip([h.native(g) for g in grads], variables))
+        theirs.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in grads], kvars))
+    for v, kv in zip(variables, kvars):
+        np.testing.assert_allclose(v.numpy(), keras.ops.convert_to_numpy(kv), rtol=2e-5,
+                                   atol=2e-6)

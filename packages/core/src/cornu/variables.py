@@ -109,8 +109,17 @@ class Variable:
         return _backend().core.convert_to_numpy(self._value)
 
     def __array__(self, dtype=None, copy=None):
-        arr = self.numpy()
+        arr = np.asarray(self.numpy())
         return arr.astype(dtype) if dtype is not None else arr
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __bool__(self):
+        return bool(self.numpy())
 
     def __repr__(self):
         return (

@@ -277,6 +277,9 @@ class Trainer:
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        finalize = getattr(self.optimizer, "finalize_variable_values", None)
+        if finalize is not None:
+            finalize(self.trainable_variables)  # e.g. swap in the EMA weights
         cbs.on_train_end(epoch_logs)
         return self.history
 

@@ -79,13 +79,6 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
-def _divide_by_count(total, count):
-    """``total / count`` with 0 for an empty count; no host sync for a static count."""
-    if isinstance(count, int):
-        if count == 0:
-            return ops.multiply(total, 0.0)
-        return ops.divide(total, ops.cast(count, total.dtype)) if count != 1 else total
-    return ops.divide_no_nan(total, ops.cast(count, total.dtype))
 
 
 def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
@@ -95,13 +88,15 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     shape = tuple(values.shape)
     if shape == () or shape == (0,):
         return values
-    loss = ops.sum(values)
-    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
-        if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            loss = ops.divide_no_nan(loss, ops.cast(ops.sum(sample_weight), loss.dtype))
-        else:
-            loss = _divide_by_count(loss, num_elements(values))
-    return loss
+    if reduction == "sum":
+        return ops.sum(values)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        return ops.divide_no_nan(ops.sum(values), ops.cast(ops.sum(sample_weight), values.dtype))
+    # "sum_over_batch_size" / "mean": sum over the number of elements.
+    count = num_elements(values)
+    if isinstance(count, int):  # static: one mean kernel, no division by zero possible
+        return ops.mean(values) if count else ops.sum(values)
+    return ops.divide_no_nan(ops.sum(values), ops.cast(count, values.dtype))
 
 
 def apply_mask(sample_weight, mask, dtype, reduction):

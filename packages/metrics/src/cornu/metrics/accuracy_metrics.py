@@ -31,8 +31,8 @@ def categorical_accuracy(y_true, y_pred):
         y_true = ops.squeeze(y_true, -1)
         reshape_matches = True
     y_pred = ops.argmax(y_pred, axis=-1)
-    if ops.dtype(y_pred) != ops.dtype(y_true):
-        y_pred = ops.cast(y_pred, ops.dtype(y_true))
+    if y_pred.dtype != y_true.dtype:
+        y_pred = ops.cast(y_pred, y_true.dtype)
     matches = ops.cast(ops.equal(y_true, y_pred), config.floatx())
     if reshape_matches:
         matches = ops.reshape(matches, y_true_org_shape)
@@ -50,8 +50,8 @@ def sparse_categorical_accuracy(y_true, y_pred):
         reshape_matches = True
     y_pred = ops.argmax(y_pred, axis=-1)
     # Compare in the labels' dtype: integer labels need no float round trip.
-    if ops.dtype(y_pred) != ops.dtype(y_true):
-        y_pred = ops.cast(y_pred, ops.dtype(y_true))
+    if y_pred.dtype != y_true.dtype:
+        y_pred = ops.cast(y_pred, y_true.dtype)
     matches = ops.cast(ops.equal(y_true, y_pred), config.floatx())
     if reshape_matches:
         matches = ops.reshape(matches, y_true_org_shape)

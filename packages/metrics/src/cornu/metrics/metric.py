@@ -31,10 +31,10 @@ class Metric:
 
     def __setattr__(self, name, value):
         # Track sub-metrics so that ``variables`` includes their state (as Keras does).
+        # Attributes set before super().__init__() (allowed, as in Keras) are not tracked.
         if "_metrics" not in self.__dict__:
-            raise RuntimeError(
-                f"{type(self).__name__}: call super().__init__() before setting attributes"
-            )
+            object.__setattr__(self, name, value)
+            return
         if isinstance(value, Metric) and value is not self and value not in self._metrics:
             self._metrics.append(value)
         elif isinstance(value, (list, tuple)):
@@ -60,7 +60,7 @@ class Metric:
         """
         if "_variables" not in self.__dict__:
             raise RuntimeError(
-                f"{type(self).__name__}: call super().__init__() before add_variable()"
+                f"{type(self).__name__}: you forgot to call super().__init__() in __init__()"
             )
         from cornu import initializers
 

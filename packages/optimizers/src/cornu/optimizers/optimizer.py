@@ -122,7 +122,7 @@ class Optimizer:
     def _check_arguments(weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
                          ema_momentum, ema_overwrite_frequency, loss_scale_factor,
                          gradient_accumulation_steps):
-        if gradient_accumulation_steps is not None and gradient_accumulation_steps is not False:
+        if gradient_accumulation_steps:
             if (not isinstance(gradient_accumulation_steps, (int, np.integer))
                     or isinstance(gradient_accumulation_steps, bool)
                     or gradient_accumulation_steps < 2):

@@ -51,12 +51,15 @@ def make_train_function(model):
     total, count = tracker.total.value, tracker.count.value
     metrics = model._compile_metrics
     has_metrics = metrics is not None and bool(metrics.metrics)
+    # Mixed precision: the optimizer scales the loss up and its gradients back down.
+    scale_loss = optimizer.scale_loss if getattr(optimizer, "loss_scale_factor", None) else None
 
     def train_step(x, y, sample_weight):
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
             loss = model.compute_loss(x, y, y_pred, sample_weight)
-        grads = tape.gradient(loss, handles)
+            scaled = loss if scale_loss is None else scale_loss(loss)
+        grads = tape.gradient(scaled, handles)
         optimizer.apply(grads, trainable)
         n = _batch_size(x)
         total.assign_add(tf.cast(loss, tf.float32) * n)

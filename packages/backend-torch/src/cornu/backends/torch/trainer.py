@@ -54,12 +54,15 @@ def make_train_function(model):
     forward = _forward(model)
     compute_loss = model.compute_loss
     has_metrics = metrics is not None and bool(metrics.metrics)
+    # Mixed precision: the optimizer scales the loss up and its gradients back down.
+    scale_loss = optimizer.scale_loss if getattr(optimizer, "loss_scale_factor", None) else None
 
     def train_step(batch):
         x, y, sample_weight = batch
         y_pred = forward(x, training=True)
         loss = compute_loss(x, y, y_pred, sample_weight)
-        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        scaled = loss if scale_loss is None else scale_loss(loss)
+        grads = torch.autograd.grad(scaled, params, allow_unused=True)
         optimizer.apply(grads, trainable)
         with torch.no_grad():
             n = _batch_size(x)

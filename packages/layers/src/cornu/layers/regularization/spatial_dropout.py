@@ -1,5 +1,5 @@
 """``SpatialDropout1D/2D/3D``: drop whole feature maps (channels) instead of single values."""
-from cornu import ops, random
+from cornu import random
 from cornu.layer import InputSpec
 from cornu.layers import _utils
 from cornu.layers.regularization.dropout import Dropout
@@ -42,8 +42,7 @@ class SpatialDropout1D(BaseSpatialDropout):
         self.input_spec = InputSpec(ndim=3)
 
     def _noise_shape(self, inputs):
-        shape = ops.shape(inputs)
-        return (shape[0], 1, shape[2])
+        return (None, 1, None)  # None: the input's size (known or not)
 
 
 class _SpatialDropoutND(BaseSpatialDropout):
@@ -55,11 +54,10 @@ class _SpatialDropoutND(BaseSpatialDropout):
         self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def _noise_shape(self, inputs):
-        shape = ops.shape(inputs)
         ones = (1,) * self._rank
         if self.data_format == "channels_last":
-            return (shape[0], *ones, shape[-1])
-        return (shape[0], shape[1], *ones)
+            return (None, *ones, None)
+        return (None, None, *ones)
 
     def get_config(self):
         cfg = super().get_config()
