@@ -338,6 +338,7 @@ def wheels(session: nox.Session) -> None:
     session.run("python", "-m", "pip", "check")
     check(session, "import-time")
     check(session, "missing-family", "layers")
+    check(session, "no-backend")
 
     # Everything + the torch backend (a bare cornu-backend-tf: no TensorFlow gets pulled in).
     pip_install(session, *(str(w) for p, w in built.items() if p != "core"))

@@ -77,6 +77,20 @@ def missing_family(family: str) -> None:
         sys.exit(f"cornu.{family} resolved although {dist} is not installed")
 
 
+def no_backend() -> None:
+    """With no backend installed, the first op says which distribution to install."""
+    import cornu
+
+    try:
+        cornu.ops.add(1, 2)
+    except ImportError as err:
+        if "No cornu backend is installed: pip install cornu-backend-torch" not in str(err):
+            sys.exit(f"the error without a backend does not name the distribution: {err}")
+        print(f"no backend, as expected: {err}")
+    else:
+        sys.exit("cornu.ops.add ran although no backend is installed")
+
+
 def tiny_fit() -> None:
     """The smallest end-to-end run: two Dense layers, SGD + MSE, one epoch on random data."""
     import numpy as np
@@ -100,6 +114,7 @@ COMMANDS = {
     "import-time": import_time,
     "missing-family": missing_family,
     "tiny-fit": tiny_fit,
+    "no-backend": no_backend,
 }
 
 if __name__ == "__main__":

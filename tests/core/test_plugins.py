@@ -148,3 +148,33 @@ def test_every_hook_is_documented():
             assert spec.__doc__ and len(spec.__doc__.strip()) > 20, name
     for kind, hook in hookspecs.REGISTER_HOOKS.items():
         assert kind in hookspecs.KINDS and hasattr(pm.hook, hook)
+
+
+def test_backend_selection_order(tmp_path):
+    """CORNU_BACKEND, then the config file, then set_backend, then the installed default."""
+    import json
+    import os
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "cornu.json").write_text(json.dumps({"backend": "tensorflow"}))
+    probe = ("import cornu; cornu.config.set_backend('torch'); "
+             "print(cornu.config.backend())")
+    env = {k: v for k, v in os.environ.items() if k != "CORNU_BACKEND"}
+    env["CORNU_HOME"] = str(home)
+
+    def backend(**extra):
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                env={**env, **extra}, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert backend(CORNU_BACKEND="torch") == "torch"
+    assert backend() == "tensorflow"  # the file wins over set_backend
+    (home / "cornu.json").write_text("{}")
+    assert backend() == "torch"  # set_backend
+    result = subprocess.run([sys.executable, "-c", "import cornu; print(cornu.config.backend())"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    installed = manager.installed_backends()
+    default = "torch" if "torch" in installed else installed[0]
+    assert result.stdout.strip() == default  # the installed default, torch first

@@ -138,6 +138,12 @@ def test_dense_symbolic_and_sequential():
     assert tuple(y.shape) == (2, 10)
 
 
+def test_dense_input_shape_argument_in_sequential():
+    model = cornu.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(2)])
+    assert model.output_shape == (None, 2)
+    assert layers.Dense(4, input_shape=(3,)).get_config()["batch_input_shape"] == [None, 3]
+
+
 def test_dense_gradients(backend_name, rng):
     layer = layers.Dense(2)
     x = rng.standard_normal((3, 4)).astype("float32")

@@ -17,7 +17,7 @@ def test_exports_match_keras_names(keras):
 
 
 def test_every_layer_registered_with_aliases():
-    for cls, aliases in layers.LAYERS.items():
+    for cls, aliases in layers._LAYER_CLASSES.items():
         assert registry.get("layer", cls.__name__) is cls
         assert registry.owner("layer", cls.__name__) == "cornu-layers"
         for alias in aliases:
@@ -85,6 +85,6 @@ def test_functional_model_with_many_layers(numpy_of):
     np.testing.assert_allclose(y.sum(-1), 1.0, rtol=1e-5)
 
 
-@pytest.mark.parametrize("cls", sorted(layers.LAYERS, key=lambda c: c.__name__))
+@pytest.mark.parametrize("cls", sorted(layers._LAYER_CLASSES, key=lambda c: c.__name__))
 def test_every_layer_has_docstring(cls):
     assert cls.__doc__ and len(cls.__doc__.strip()) > 20

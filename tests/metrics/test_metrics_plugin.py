@@ -129,10 +129,6 @@ def test_objects_classes_and_unknown_names():
 
 def test_metric_class_is_instantiated():
     resolved = resolve(metrics.Recall)
-    if isinstance(resolved, type):
-        # cornu.engine.compile_utils.resolve_metric tests hasattr(identifier, "update_state")
-        # before isinstance(identifier, type), so a class comes back uninstantiated.
-        pytest.xfail("core bug: compile(metrics=[SomeMetricClass]) returns the class itself")
     assert type(resolved) is metrics.Recall
 
 

@@ -656,3 +656,30 @@ def test_normalize(rng):
         ops.normalize(x, axis=0, order=1), x / np.abs(x).sum(axis=0, keepdims=True), rtol=1e-5
     )
     assert_close(ops.normalize(np.zeros((2, 3), "float32")), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("label_dtype", ["uint8", "int8", "int16", "int64", "float32"])
+def test_integer_label_dtypes(label_dtype, rng):
+    """Labels often arrive as uint8 (image datasets) or floats."""
+    logits = rng.standard_normal((4, 3)).astype("float32")
+    labels = np.array([0, 2, 1, 2]).astype(label_dtype)
+    expected = -np.log(_np_softmax(logits.astype("float64")))[np.arange(4), labels.astype(int)]
+    assert_close(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True), expected, rtol=1e-5)
+    probs = _np_softmax(logits).astype("float32")
+    assert_close(ops.sparse_categorical_crossentropy(labels, probs), expected, rtol=1e-4)
+    assert_close(ops.one_hot(labels, 3), np.eye(3)[labels.astype(int)])
+    if label_dtype != "float32":
+        assert_close(ops.take(logits, labels, axis=1), logits[:, labels.astype(int)])
+        assert_close(
+            ops.take_along_axis(logits, labels[:, None], axis=1),
+            logits[np.arange(4), labels.astype(int)][:, None],
+        )
+        ranks = np.argsort(-logits, axis=1)
+        np.testing.assert_array_equal(
+            to_np(ops.in_top_k(labels, logits, 1)), ranks[:, 0] == labels.astype(int)
+        )
+        assert_close(
+            ops.segment_sum(logits, labels, num_segments=3),
+            np.stack([logits[labels.astype(int) == i].sum(0) for i in range(3)]),
+            atol=1e-6,
+        )

@@ -1,9 +1,10 @@
 """Global settings: backend, floatx, epsilon, image_data_format.
 
-The backend is chosen, in order, from the ``CORNU_BACKEND`` environment
-variable, the ``"backend"`` key of the config file (``$CORNU_HOME/cornu.json``,
-``~/.cornu/cornu.json`` by default), ``set_backend(...)`` called before first
-use, and otherwise the first installed backend (torch before tensorflow).
+The backend is chosen, in order (the contract of DESIGN.md), from the
+``CORNU_BACKEND`` environment variable, the ``"backend"`` key of the config file
+(``$CORNU_HOME/cornu.json``, ``~/.cornu/cornu.json`` by default),
+``set_backend(...)`` called before first use, and otherwise the first installed
+backend (torch before tensorflow).
 """
 import json
 import os
@@ -102,9 +103,10 @@ def requested_backend():
     env = os.environ.get("CORNU_BACKEND")
     if env:
         return env
-    if _requested_backend:
-        return _requested_backend
-    return _read_config_file().get("backend")
+    from_file = _read_config_file().get("backend")
+    if from_file:
+        return from_file
+    return _requested_backend
 
 
 def set_backend(name):

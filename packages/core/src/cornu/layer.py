@@ -2,6 +2,8 @@
 import inspect
 import threading
 
+import numpy as np
+
 from cornu import config, naming, tree
 from cornu.symbolic import KerasTensor, Node, any_symbolic
 from cornu.variables import Variable
@@ -394,9 +396,16 @@ class Layer:
             tree.is_nested(first) and any_symbolic(args, kwargs)
         ):
             return self._symbolic_call(args, kwargs)
-        if not self.built:
-            self._build_with(_shape_of(first))
+        if args and type(first) is np.ndarray and first.dtype.kind == "f":
+            # Keras casts floating inputs to the layer's compute dtype.
+            first = _backend().core.convert_to_tensor(first, dtype=self.compute_dtype)
+            args = (first,) + args[1:]
         spec = self.input_spec
+        if not self.built:
+            if spec is not None:  # check before building wrong weights from a bad input
+                self._check_inputs(spec, first)
+            self._build_with(_shape_of(first))
+            spec = self.input_spec
         if spec is not None:
             self._check_inputs(spec, first)
         if self._call_has_training:
@@ -460,6 +469,10 @@ class Layer:
         }
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            from cornu.serialization import serialize_cornu_object
+
+            config["activity_regularizer"] = serialize_cornu_object(self.activity_regularizer)
         return config
 
     @classmethod

@@ -171,10 +171,10 @@ def _by_output(structure, names):
 def resolve_metric(identifier, loss, output_shape):
     from cornu.plugins import get_plugin_manager
 
-    if not isinstance(identifier, str) and hasattr(identifier, "update_state"):
-        return identifier
     if isinstance(identifier, type):
         return identifier()
+    if not isinstance(identifier, str) and hasattr(identifier, "update_state"):
+        return identifier
     result = get_plugin_manager().hook.cornu_resolve_metric(
         identifier=identifier, loss=loss, output_shape=output_shape
     )
@@ -200,11 +200,10 @@ class CompileMetrics:
         multi = len(output_names) > 1
         for i, name in enumerate(output_names):
             loss = losses[i] if i < len(losses) else None
-            loss_fn = getattr(loss, "fn", loss)
             shape = output_shapes[i] if i < len(output_shapes) else None
             for weighted, items in ((False, per_output[i]), (True, per_output_w[i])):
                 for item in items:
-                    metric = resolve_metric(item, loss_fn, shape)
+                    metric = resolve_metric(item, loss, shape)
                     if multi:
                         metric.name = f"{name}_{metric.name}"
                     self.metrics.append((i, metric, weighted))

@@ -100,9 +100,16 @@ class RandomUniform(_Seeded):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) the Keras way: receptive field times channels for conv kernels."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) the Keras way: receptive field times channels for conv kernels.
+
+    ``input_axes``/``output_axes`` name the axes that count as inputs and outputs
+    (for einsum kernels); both must be given to take effect.
+    """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return (int(math.prod(shape[a] for a in input_axes)),
+                int(math.prod(shape[a] for a in output_axes)))
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -116,8 +123,11 @@ def compute_fans(shape):
 class VarianceScaling(_Seeded):
     """Samples with variance ``scale / n``, n from ``mode`` (fan_in, fan_out, fan_avg)."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         super().__init__(seed)
+        self.input_axes = input_axes
+        self.output_axes = output_axes
         if scale <= 0.0:
             raise ValueError(f"VarianceScaling: scale must be positive, received {scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -138,7 +148,7 @@ class VarianceScaling(_Seeded):
 
     def __call__(self, shape, dtype=None):
         dtype = dtype or config.floatx()
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
@@ -150,17 +160,20 @@ class VarianceScaling(_Seeded):
         return cr.uniform(shape, minval=-limit, maxval=limit, dtype=dtype, seed=self.seed)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode,
-                "distribution": self.distribution, "seed": self.seed}
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 def _fixed_variance(name, scale, mode, distribution, doc):
     class _Init(VarianceScaling):
-        def __init__(self, seed=None):
-            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed,
+                             input_axes=input_axes, output_axes=output_axes)
 
         def get_config(self):
-            return {"seed": self.seed}
+            return {"seed": self.seed, "input_axes": self.input_axes,
+                    "output_axes": self.output_axes}
 
     _Init.__name__ = _Init.__qualname__ = name
     _Init.__doc__ = doc

@@ -19,6 +19,9 @@ def cornu_register_initializers(register):
 
     for cls in initializers.ALL_INITIALIZERS:
         register(cls, aliases=(to_snake_case(cls.__name__),))
+    # Short Keras spellings.
+    register(initializers.RandomUniform, name="uniform")
+    register(initializers.RandomNormal, name="normal")
 
 
 @hookimpl

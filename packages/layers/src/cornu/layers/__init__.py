@@ -77,7 +77,7 @@ GlobalMaxPool3D = GlobalMaxPooling3D
 
 #: Every layer class this distribution provides, with its Keras aliases
 #: (what ``_plugin.py`` registers).
-LAYERS = {
+_LAYER_CLASSES = {
     Activation: (), ELU: (), LeakyReLU: (), ReLU: (), Softmax: (),
     Conv1D: ("Convolution1D",), Conv2D: ("Convolution2D",), Conv3D: ("Convolution3D",),
     Dense: (), Embedding: (), Identity: (), Lambda: (),
@@ -98,8 +98,8 @@ LAYERS = {
 }
 
 __all__ = sorted(
-    [cls.__name__ for cls in LAYERS]
-    + [alias for aliases in LAYERS.values() for alias in aliases]
+    [cls.__name__ for cls in _LAYER_CLASSES]
+    + [alias for aliases in _LAYER_CLASSES.values() for alias in aliases]
     + ["Layer", "InputSpec", "Input", "InputLayer", "add", "average", "concatenate", "dot",
        "maximum", "minimum", "multiply", "subtract"]
 )

@@ -8,7 +8,7 @@ from cornu.plugins import hookimpl
 
 @hookimpl
 def cornu_register_layers(register):
-    from cornu.layers import LAYERS
+    from cornu.layers import _LAYER_CLASSES
 
-    for cls, aliases in LAYERS.items():
+    for cls, aliases in _LAYER_CLASSES.items():
         register(cls, aliases=aliases)

@@ -5,7 +5,6 @@ Private to ``cornu.layers``; nothing here is part of the public API.
 import math
 
 from cornu import activations, config, constraints, initializers, regularizers
-from cornu.layer import Layer
 from cornu.symbolic import KerasTensor
 
 # Keras accepts a few short initializer names that are not class aliases.
@@ -78,7 +77,7 @@ def check_rate(value, layer_cls, arg="rate"):
             f"{layer_cls}: the `{arg}` argument must be a number between 0 and 1, "
             f"received {arg}={value!r}"
         )
-    return float(value) if isinstance(value, float) else value
+    return value
 
 
 def reject_unsupported(layer_cls, **arguments):
@@ -139,13 +138,6 @@ def check_build_shape(layer, input_shape):
         check_input_spec(layer, layer.input_spec, tuple(input_shape))
 
 
-def base_config(layer):
-    """``Layer.get_config`` plus ``activity_regularizer`` when one is set (as Keras)."""
-    cfg = Layer.get_config(layer)
-    if layer.activity_regularizer is not None:
-        cfg["activity_regularizer"] = serialize_regularizer(layer.activity_regularizer)
-    return cfg
-
 
 # -- shapes -------------------------------------------------------------------------------
 def conv_output_length(length, kernel, stride, padding, dilation=1):
@@ -161,6 +153,12 @@ def conv_output_length(length, kernel, stride, padding, dilation=1):
 def same_dtype_spec(shape, inputs):
     """A KerasTensor of ``shape`` with the dtype of the symbolic ``inputs``."""
     return KerasTensor(shape, dtype=inputs.dtype, sparse=getattr(inputs, "sparse", False))
+
+
+def common_dtype_spec(shape, inputs, default):
+    """A KerasTensor of ``shape``: the inputs' dtype when they share one, else ``default``."""
+    dtypes = {str(t.dtype) for t in inputs}
+    return KerasTensor(shape, dtype=dtypes.pop() if len(dtypes) == 1 else default)
 
 
 def shape_str(shape):

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from cornu import config
 
+
 def _exclude_cornu_from_autograph():
     """Tell AutoGraph not to convert cornu's own code, as TF does for ``keras``.
 
@@ -337,6 +338,16 @@ def canonical_axis(axis, ndim):
     if isinstance(axis, int):
         axis = (axis,)
     return tuple(a % ndim if ndim else a for a in axis)
+
+
+def index_tensor(x):
+    """``x`` as int32/int64 indices (what ``tf.gather`` and friends accept)."""
+    x = to_tensor(x)
+    if x.dtype in (tf.int32, tf.int64):
+        return x
+    if x.dtype in (tf.uint32, tf.uint64):
+        return tf.cast(x, tf.int64)
+    return tf.cast(x, tf.int32)
 
 
 _has_gpu = None

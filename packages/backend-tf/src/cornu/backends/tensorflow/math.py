@@ -1,7 +1,7 @@
 """``cornu.ops.math`` on TensorFlow."""
 import tensorflow as tf
 
-from cornu.backends.tensorflow._utils import to_float, to_tensor
+from cornu.backends.tensorflow._utils import index_tensor, to_float, to_tensor
 
 _tensor = to_tensor
 
@@ -22,9 +22,7 @@ def top_k(x, k, sorted=True):
 
 
 def in_top_k(targets, predictions, k):
-    targets = _tensor(targets)
-    if not targets.dtype.is_integer:
-        targets = tf.cast(targets, tf.int32)
+    targets = index_tensor(targets)
     predictions = to_float(predictions)
     target_values = tf.gather(predictions, tf.expand_dims(targets, -1), batch_dims=1)
     better = tf.reduce_sum(tf.cast(predictions > target_values, tf.int32), axis=-1)
@@ -38,22 +36,22 @@ def _num_segments(segment_ids, num_segments):
 
 
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
-    data, segment_ids = _tensor(data), _tensor(segment_ids)
+    data, segment_ids = _tensor(data), index_tensor(segment_ids)
     return tf.math.unsorted_segment_sum(data, segment_ids, _num_segments(segment_ids, num_segments))
 
 
 def segment_prod(data, segment_ids, num_segments=None, sorted=False):
-    data, segment_ids = _tensor(data), _tensor(segment_ids)
+    data, segment_ids = _tensor(data), index_tensor(segment_ids)
     return tf.math.unsorted_segment_prod(data, segment_ids, _num_segments(segment_ids, num_segments))
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
-    data, segment_ids = _tensor(data), _tensor(segment_ids)
+    data, segment_ids = _tensor(data), index_tensor(segment_ids)
     return tf.math.unsorted_segment_max(data, segment_ids, _num_segments(segment_ids, num_segments))
 
 
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
-    data, segment_ids = _tensor(data), _tensor(segment_ids)
+    data, segment_ids = _tensor(data), index_tensor(segment_ids)
     return tf.math.unsorted_segment_min(data, segment_ids, _num_segments(segment_ids, num_segments))
 
 

@@ -15,6 +15,7 @@ from cornu.backends.tensorflow._utils import (
     epsilon,
     floatx,
     has_gpu,
+    index_tensor,
     promote,
     standardize_tuple,
     to_float,
@@ -501,9 +502,7 @@ def adaptive_max_pool(inputs, output_size, data_format=None):
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     if sparse:
         raise ValueError("one_hot: sparse=True is not supported")
-    x = _tensor(x)
-    if not x.dtype.is_integer:
-        x = tf.cast(x, tf.int64)
+    x = index_tensor(x)
     return tf.one_hot(x, num_classes, axis=axis, dtype=to_tf_dtype(dtype or floatx()))
 
 
@@ -566,8 +565,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             "sparse_categorical_crossentropy: `target` must have rank `output.ndim - 1`, "
             f"received target.shape={target.shape}, output.shape={output.shape}"
         )
-    if not target.dtype.is_integer:
-        target = tf.cast(target, tf.int64)
+    target = index_tensor(target)
     if axis != r - 1:
         perm = [d for d in range(r) if d != axis] + [axis]
         output = tf.transpose(output, perm)

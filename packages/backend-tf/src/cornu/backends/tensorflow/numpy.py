@@ -15,6 +15,7 @@ from cornu.backends.tensorflow._utils import (
     dtype_of,
     dynamic_shape,
     floatx,
+    index_tensor,
     kind,
     promote,
     result_type,
@@ -954,8 +955,7 @@ def take(x, indices, axis=None):
     indices = _tensor(indices)
     if indices.dtype.is_floating:
         indices = tf.cast(indices, tf.int64)
-    if not indices.dtype.is_integer:
-        indices = tf.cast(indices, tf.int32)
+    indices = index_tensor(indices)
     if axis is None:
         x = tf.reshape(x, [-1])
         axis = 0
@@ -966,9 +966,7 @@ def take(x, indices, axis=None):
 
 def take_along_axis(x, indices, axis=None):
     x = _tensor(x)
-    indices = _tensor(indices)
-    if not indices.dtype.is_integer:
-        indices = tf.cast(indices, tf.int32)
+    indices = index_tensor(indices)
     if axis is None:
         x = tf.reshape(x, [-1])
         indices = tf.reshape(indices, [-1])

@@ -1,5 +1,6 @@
 """``cornu.ops.numpy`` on PyTorch: the numpy-like ops of ``keras.ops``."""
 import builtins
+
 import numpy as np
 import torch
 

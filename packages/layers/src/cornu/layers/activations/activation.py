@@ -23,6 +23,6 @@ class Activation(Layer):
         return input_shape
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["activation"] = _utils.serialize_activation(self.activation)
         return cfg

@@ -1,7 +1,6 @@
 """``ELU``: the exponential linear unit."""
 from cornu import activations
 from cornu.layer import Layer
-from cornu.layers import _utils
 
 
 class ELU(Layer):
@@ -23,6 +22,6 @@ class ELU(Layer):
         return input_shape
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["alpha"] = self.alpha
         return cfg

@@ -3,7 +3,6 @@ import warnings
 
 from cornu import activations
 from cornu.layer import Layer
-from cornu.layers import _utils
 
 
 class LeakyReLU(Layer):
@@ -35,6 +34,6 @@ class LeakyReLU(Layer):
         return input_shape
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["negative_slope"] = self.negative_slope
         return cfg

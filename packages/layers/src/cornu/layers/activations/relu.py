@@ -1,7 +1,6 @@
 """``ReLU``: the rectified linear unit, with optional cap, leak and threshold."""
 from cornu import activations
 from cornu.layer import Layer
-from cornu.layers import _utils
 
 
 class ReLU(Layer):
@@ -38,7 +37,7 @@ class ReLU(Layer):
         return input_shape
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
                     "threshold": self.threshold})
         return cfg

@@ -1,7 +1,6 @@
 """``Softmax``: normalized exponentials along an axis, with an optional mask."""
 from cornu import ops
 from cornu.layer import Layer
-from cornu.layers import _utils
 
 
 def _large_negative(dtype):
@@ -55,6 +54,6 @@ class Softmax(Layer):
         return input_shape
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["axis"] = self.axis
         return cfg

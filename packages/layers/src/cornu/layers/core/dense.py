@@ -87,7 +87,7 @@ class Dense(Layer):
 
     def get_config(self):
         return {
-            **_utils.base_config(self),
+            **Layer.get_config(self),
             "units": self.units,
             "activation": _utils.serialize_activation(self.activation),
             "use_bias": self.use_bias,

@@ -1,7 +1,6 @@
 """``Identity``: a placeholder layer that returns its input unchanged."""
 from cornu import tree
 from cornu.layer import Layer
-from cornu.layers import _utils
 from cornu.symbolic import KerasTensor
 
 
@@ -24,4 +23,4 @@ class Identity(Layer):
             if isinstance(t, KerasTensor) else t, inputs)
 
     def get_config(self):
-        return _utils.base_config(self)
+        return Layer.get_config(self)

@@ -9,7 +9,6 @@ import inspect
 
 from cornu import tree
 from cornu.layer import Layer
-from cornu.layers import _utils
 from cornu.symbolic import KerasTensor
 
 
@@ -142,7 +141,7 @@ class Lambda(Layer):
         return _map_shapes(lambda s: KerasTensor(s, dtype=self.compute_dtype), out)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["function"] = _serialize_function(self, self.function, "function")
         if self._output_shape is not None:
             if callable(self._output_shape):

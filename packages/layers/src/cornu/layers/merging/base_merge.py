@@ -81,9 +81,7 @@ class Merge(Layer):
 
     def compute_output_spec(self, inputs):
         shape = self.compute_output_shape([t.shape for t in inputs])
-        dtypes = {str(t.dtype) for t in inputs}
-        dtype = dtypes.pop() if len(dtypes) == 1 else self.compute_dtype
-        return _utils.same_dtype_spec(shape, _Dtype(dtype))
+        return _utils.common_dtype_spec(shape, inputs, self.compute_dtype)
 
     # -- calling --------------------------------------------------------------------
     def _merge_function(self, inputs):
@@ -114,13 +112,5 @@ class Merge(Layer):
         return ops.all(ops.concatenate(masks, axis=0), axis=0, keepdims=False)
 
     def get_config(self):
-        return _utils.base_config(self)
+        return Layer.get_config(self)
 
-
-class _Dtype:
-    """A stand-in with a ``dtype`` for ``same_dtype_spec``."""
-
-    sparse = False
-
-    def __init__(self, dtype):
-        self.dtype = dtype

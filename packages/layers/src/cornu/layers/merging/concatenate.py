@@ -1,7 +1,8 @@
 """``Concatenate``: join a list of tensors along one axis."""
 from cornu import ops
+from cornu.layer import Layer
 from cornu.layers import _utils
-from cornu.layers.merging.base_merge import Merge, _Dtype
+from cornu.layers.merging.base_merge import Merge
 
 
 class Concatenate(Merge):
@@ -50,9 +51,7 @@ class Concatenate(Merge):
 
     def compute_output_spec(self, inputs):
         shape = self.compute_output_shape([t.shape for t in inputs])
-        dtypes = {str(t.dtype) for t in inputs}
-        dtype = dtypes.pop() if len(dtypes) == 1 else self.compute_dtype
-        return _utils.same_dtype_spec(shape, _Dtype(dtype))
+        return _utils.common_dtype_spec(shape, inputs, self.compute_dtype)
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):
@@ -75,7 +74,7 @@ class Concatenate(Merge):
         return ops.all(ops.concatenate(masks, axis=self.axis), axis=-1, keepdims=False)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["axis"] = self.axis
         return cfg
 

@@ -2,6 +2,7 @@
 import string
 
 from cornu import ops
+from cornu.layer import Layer
 from cornu.layers import _utils
 from cornu.layers.merging.base_merge import Merge
 
@@ -119,7 +120,7 @@ class Dot(Merge):
         return None
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({"axes": self.axes, "normalize": self.normalize})
         return cfg
 

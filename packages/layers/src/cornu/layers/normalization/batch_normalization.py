@@ -164,7 +164,7 @@ class BatchNormalization(Layer):
         return input_shape
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({
             "axis": self.axis,
             "momentum": self.momentum,

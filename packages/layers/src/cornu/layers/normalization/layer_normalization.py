@@ -135,7 +135,7 @@ class LayerNormalization(Layer):
         return input_shape
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({
             "axis": self.axis,
             "epsilon": self.epsilon,

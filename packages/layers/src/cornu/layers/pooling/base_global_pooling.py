@@ -38,7 +38,7 @@ class BaseGlobalPooling(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({"data_format": self.data_format, "keepdims": self.keepdims})
         return cfg
 

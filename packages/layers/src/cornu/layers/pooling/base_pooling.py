@@ -63,7 +63,7 @@ class BasePooling(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({
             "pool_size": self.pool_size,
             "padding": self.padding,

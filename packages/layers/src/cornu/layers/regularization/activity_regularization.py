@@ -36,5 +36,6 @@ class ActivityRegularization(Layer):
 
     def get_config(self):
         cfg = Layer.get_config(self)
+        cfg.pop("activity_regularizer", None)  # implied by l1/l2
         cfg.update({"l1": self.l1, "l2": self.l2})
         return cfg

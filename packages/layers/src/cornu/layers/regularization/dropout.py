@@ -62,6 +62,6 @@ class Dropout(Layer):
         return _utils.same_dtype_spec(inputs.shape, inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({"rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape})
         return cfg

@@ -35,6 +35,6 @@ class GaussianNoise(Layer):
         return _utils.same_dtype_spec(inputs.shape, inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({"stddev": self.stddev, "seed": self.seed})
         return cfg

@@ -1,6 +1,6 @@
 """``SpatialDropout1D/2D/3D``: drop whole feature maps (channels) instead of single values."""
 from cornu import random
-from cornu.layer import InputSpec
+from cornu.layer import InputSpec, Layer
 from cornu.layers import _utils
 from cornu.layers.regularization.dropout import Dropout
 
@@ -30,7 +30,7 @@ class BaseSpatialDropout(Dropout):
         # a round trip.
         cfg = {"rate": self.rate, "seed": self.seed, "name": self.name,
                "trainable": self.trainable,
-               "dtype": _utils.base_config(self)["dtype"]}
+               "dtype": Layer.get_config(self)["dtype"]}
         return cfg
 
 

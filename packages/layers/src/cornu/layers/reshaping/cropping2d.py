@@ -57,6 +57,6 @@ class Cropping2D(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({"cropping": self.cropping, "data_format": self.data_format})
         return cfg

@@ -43,6 +43,6 @@ class Flatten(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["data_format"] = self.data_format
         return cfg

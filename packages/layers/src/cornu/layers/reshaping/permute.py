@@ -35,6 +35,6 @@ class Permute(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["dims"] = self.dims
         return cfg

@@ -27,6 +27,6 @@ class RepeatVector(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["n"] = self.n
         return cfg

@@ -77,6 +77,6 @@ class Reshape(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg["target_shape"] = self.target_shape
         return cfg

@@ -61,7 +61,7 @@ class UpSampling2D(Layer):
         return _utils.same_dtype_spec(self.compute_output_shape(inputs.shape), inputs)
 
     def get_config(self):
-        cfg = _utils.base_config(self)
+        cfg = Layer.get_config(self)
         cfg.update({"size": self.size, "data_format": self.data_format,
                     "interpolation": self.interpolation})
         return cfg
