@@ -63,16 +63,17 @@ def build_cnn(lib):
     ])
 
 
-def time_library(lib, model_name, x, y, repeats):
+def library_epoch(lib, model_name, x, y):
+    """A callable that runs one fit epoch (the model is built and traced already)."""
     model = (build_mlp if model_name == "mlp" else build_cnn)(lib)
     model.compile(optimizer=lib.optimizers.SGD(learning_rate=0.01),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x[:640], y[:640], batch_size=32, epochs=1, verbose=0)  # build + trace
-    return best_of(lambda: model.fit(x, y, batch_size=32, epochs=1, verbose=0), repeats)
+    return lambda: model.fit(x, y, batch_size=32, epochs=1, verbose=0)
 
 
 # -- hand-written loops -------------------------------------------------------------------
-def torch_loop(model_name, x, y, repeats):
+def torch_loop(model_name, x, y):
     import torch
     from torch import nn
 
@@ -107,10 +108,10 @@ def torch_loop(model_name, x, y, repeats):
         return float(total) / limit, int(correct) / limit
 
     epoch(640)
-    return best_of(epoch, repeats)
+    return epoch
 
 
-def tf_loop(model_name, x, y, repeats):
+def tf_loop(model_name, x, y):
     import tensorflow as tf
 
     def weight(shape):
@@ -167,7 +168,7 @@ def tf_loop(model_name, x, y, repeats):
         return float(total.numpy()) / limit
 
     epoch(640)
-    return best_of(epoch, repeats)
+    return epoch
 
 
 def run_backend(backend, samples, repeats, models):
@@ -183,11 +184,18 @@ def run_backend(backend, samples, repeats, models):
     results = {}
     for model_name in models:
         xm = x if model_name == "mlp" else x[..., None]
-        hand = (torch_loop if backend == "torch" else tf_loop)(model_name, x, y, repeats)
         cornu.utils.set_random_seed(0)
-        ours = time_library(cornu, model_name, xm, y, repeats)
-        theirs = time_library(keras, model_name, xm, y, repeats)
-        results[model_name] = {"hand": hand, "cornu": ours, "keras": theirs}
+        epochs = {
+            "hand": (torch_loop if backend == "torch" else tf_loop)(model_name, x, y),
+            "cornu": library_epoch(cornu, model_name, xm, y),
+            "keras": library_epoch(keras, model_name, xm, y),
+        }
+        # Interleave the contenders so drifts in machine speed hit all of them alike.
+        times = {name: [] for name in epochs}
+        for _ in range(repeats):
+            for name, epoch in epochs.items():
+                times[name].append(best_of(epoch, 1))
+        results[model_name] = {name: min(t) for name, t in times.items()}
     return results
 
 

@@ -169,6 +169,7 @@ class Layer:
         self._inbound_nodes = []
         self._outbound_nodes = []
         self._build_shapes = None
+        self._checked = None  # (spec, shape) of the last input that passed input_spec
         self._call_has_training = "training" in self._call_signature_params()
 
     @classmethod
@@ -437,8 +438,13 @@ class Layer:
         if isinstance(spec, (list, tuple)):
             for i, (s, x) in enumerate(zip(spec, tree.flatten(first))):
                 check_input_spec(self, s, _shape_of(x), i)
-        else:
-            check_input_spec(self, spec, tuple(first.shape))
+            return
+        shape = tuple(first.shape)
+        # Same spec, same shape as the last accepted input: nothing new to check.
+        if self._checked is not None and self._checked[0] is spec and self._checked[1] == shape:
+            return
+        check_input_spec(self, spec, shape)
+        self._checked = (spec, shape)
 
     def _symbolic_call(self, args, kwargs):
         first = args[0] if args else next(iter(kwargs.values()))

@@ -41,6 +41,7 @@ class Trainer:
         self._reset_functions()
 
     def _reset_functions(self):
+        self._regularized = None
         self.train_function = None
         self.test_function = None
         self.predict_function = None
@@ -123,7 +124,7 @@ class Trainer:
         total = None
         if self._compile_loss is not None and y is not None:
             total = self._compile_loss(y, y_pred, sample_weight)
-        extra = self.losses
+        extra = self.losses if self._may_have_extra_losses() else None
         if extra:
             from cornu import ops
 
@@ -137,6 +138,22 @@ class Trainer:
                 "(and targets y to fit), or add losses with add_loss()."
             )
         return total
+
+    def _may_have_extra_losses(self):
+        """Whether ``self.losses`` can be non-empty: a weight regularizer or an add_loss.
+
+        Walking every layer for ``losses`` on each step costs time on the hot path;
+        the answer for regularizers only changes when the weights do.
+        """
+        from cornu.layer import _added_losses
+
+        if _added_losses[0]:
+            return True
+        if self._regularized is None:  # recomputed whenever the step functions are rebuilt
+            self._regularized = any(
+                getattr(w, "regularizer", None) is not None for w in self.weights
+            )
+        return self._regularized
 
     @property
     def metrics(self):
@@ -177,6 +194,7 @@ class Trainer:
     # -- step functions ----------------------------------------------------------
     def make_train_function(self, force=False):
         if self.train_function is None or force:
+            self._regularized = None
             self.train_function = _backend().trainer.make_train_function(self)
         return self.train_function
 

@@ -79,6 +79,13 @@ class Mean(Metric):
                                        name="count")
 
     def update_state(self, values, sample_weight=None):
+        if (sample_weight is None and len(getattr(values, "shape", ())) == 1
+                and getattr(values, "_keras_mask", None) is None):
+            # The common per-batch case: one unweighted value per sample.
+            self.total.assign_add(ops.sum(values))
+            self.count.assign_add(values.shape[0] if values.shape[0] is not None
+                                  else ops.cast(ops.shape(values)[0], self.dtype))
+            return
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, ops.mean, self.dtype
         )

@@ -501,6 +501,9 @@ class Optimizer:
         """Native, dense gradients with their variable's dtype."""
         xp = self._xp
         params = self._gather(self._trainable_variables)
+        if all(xp.is_native(g) and g.dtype == p.dtype and xp.densify(g) is g
+               for g, p in zip(grads, params)):
+            return grads  # the common case: dense native gradients already in place
         out = []
         for g, p in zip(grads, params):
             if isinstance(g, Variable):

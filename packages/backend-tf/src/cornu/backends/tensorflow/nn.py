@@ -164,7 +164,22 @@ def softmax(x, axis=-1):
             return tf.nn.softmax(x, axis=axes[0])
         e = tf.exp(x - tf.stop_gradient(tf.reduce_max(x, axis=axes, keepdims=True)))
         return e / tf.reduce_sum(e, axis=axes, keepdims=True)
-    return tf.nn.softmax(x, axis=axis)
+    out = tf.nn.softmax(x, axis=axis)
+    # Remember the logits, so a crossentropy on these probabilities can use the fused,
+    # more accurate log-softmax (as Keras's TensorFlow backend does).
+    try:
+        out._cornu_logits = (x, axis % x.shape.rank)
+    except AttributeError:  # eager tensors take no attributes: nothing to remember
+        pass
+    return out
+
+
+def _softmax_logits(output, axis):
+    """The logits ``output`` was computed from by ``softmax`` over ``axis``, or None."""
+    logits = getattr(output, "_cornu_logits", None)
+    if logits is not None and logits[1] == axis % output.shape.rank:
+        return logits[0]
+    return None
 
 
 def log_softmax(x, axis=-1):
@@ -539,6 +554,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"received target.shape={target.shape}"
         )
     _check_same_shape(target, output, "categorical_crossentropy")
+    logits = None if from_logits else _softmax_logits(output, axis)
+    if logits is not None:
+        output, from_logits = logits, True
     if from_logits:
         log_prob = tf.nn.log_softmax(output, axis=axis)
     else:
@@ -566,6 +584,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"received target.shape={target.shape}, output.shape={output.shape}"
         )
     target = index_tensor(target)
+    logits = None if from_logits else _softmax_logits(output, axis)
+    if logits is not None:
+        output, from_logits = logits, True
     if axis != r - 1:
         perm = [d for d in range(r) if d != axis] + [axis]
         output = tf.transpose(output, perm)
@@ -761,3 +782,15 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
 def polar(abs_, angle):
     abs_, angle = promote(to_float(abs_), to_float(angle))
     return tf.complex(abs_ * tf.cos(angle), abs_ * tf.sin(angle))
+
+
+# -- cornu extensions (beyond keras.ops) --------------------------------------------------
+def dense(inputs, kernel, bias=None):
+    """``inputs @ kernel + bias`` (``tf.nn.bias_add`` for the bias).
+
+    A cornu addition to the Keras op set, used by ``Dense``.
+    """
+    from cornu.backends.tensorflow.numpy import add, matmul
+
+    y = matmul(inputs, kernel)
+    return y if bias is None else add(y, bias)

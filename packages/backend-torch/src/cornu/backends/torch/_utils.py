@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from cornu import config
+from cornu.variables import Variable
 
 # -- dtypes -----------------------------------------------------------------
 _STR_TO_TORCH = {
@@ -171,18 +172,10 @@ def result_type(*args):
 
 
 # -- conversion -------------------------------------------------------------
-_variable_cls = None
 
 
 def _variable_class():
-    global _variable_cls
-    if _variable_cls is None:
-        try:
-            from cornu.variables import Variable
-        except ImportError:  # pragma: no cover - core always ships it
-            Variable = ()
-        _variable_cls = Variable
-    return _variable_cls
+    return Variable
 
 
 _fallback_device = None
@@ -287,6 +280,7 @@ def to_numpy(x):
 
 def promote(*xs, dtype=None):
     """Convert ``xs`` to tensors of one common (Keras) dtype."""
+    xs = [x.value if isinstance(x, Variable) else x for x in xs]
     if dtype is None:
         # fast path: tensors that already agree (the common case in a model)
         first = xs[0] if xs else None

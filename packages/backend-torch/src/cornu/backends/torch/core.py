@@ -154,15 +154,27 @@ def assign(handle, value):
     return handle
 
 
+def _operand(value, dtype):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value  # a python scalar needs no tensor (and no host-to-device copy)
+    return convert_to_tensor(value, dtype=dtype)
+
+
 def assign_add(handle, value):
-    with torch.no_grad():
-        handle.add_(convert_to_tensor(value, dtype=handle.dtype))
+    if handle.requires_grad:
+        with torch.no_grad():
+            handle.add_(_operand(value, handle.dtype))
+    else:  # state such as metric totals: no autograd bookkeeping needed
+        handle.add_(_operand(value, handle.dtype))
     return handle
 
 
 def assign_sub(handle, value):
-    with torch.no_grad():
-        handle.sub_(convert_to_tensor(value, dtype=handle.dtype))
+    if handle.requires_grad:
+        with torch.no_grad():
+            handle.sub_(_operand(value, handle.dtype))
+    else:
+        handle.sub_(_operand(value, handle.dtype))
     return handle
 
 

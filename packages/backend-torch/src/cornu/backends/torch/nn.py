@@ -21,6 +21,7 @@ from cornu.backends.torch._utils import (
     to_tensor,
     to_torch_dtype,
 )
+from cornu.variables import Variable
 
 _tensor = to_tensor
 
@@ -175,7 +176,19 @@ def softmax(x, axis=-1):
             return torch.softmax(x, dim=axis[0])
         y, restore = _flatten_axes(x, axis)
         return restore(torch.softmax(y, dim=-1))
-    return torch.softmax(x, dim=axis)
+    out = torch.softmax(x, dim=axis)
+    # Remember the logits, so a crossentropy on these probabilities can use the fused,
+    # more accurate log-softmax (as Keras's TensorFlow backend does).
+    out._cornu_logits = (x, axis % x.ndim)
+    return out
+
+
+def _softmax_logits(output, axis):
+    """The logits ``output`` was computed from by ``softmax`` over ``axis``, or None."""
+    logits = getattr(output, "_cornu_logits", None)
+    if logits is not None and logits[1] == axis % output.ndim:
+        return logits[0]
+    return None
 
 
 def log_softmax(x, axis=-1):
@@ -527,6 +540,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"received target.shape={tuple(target.shape)}"
         )
     _check_same_shape(target, output, "categorical_crossentropy")
+    logits = None if from_logits else _softmax_logits(output, axis)
+    if logits is not None:
+        output, from_logits = logits, True
     if from_logits:
         log_prob = torch.log_softmax(output, dim=axis)
     else:
@@ -552,6 +568,11 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             "sparse_categorical_crossentropy: `target` must have rank `output.ndim - 1`, "
             f"received target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
         )
+    logits = None if from_logits else _softmax_logits(output, axis)
+    if logits is not None:
+        output, from_logits = logits, True
+    if from_logits and output.ndim == 2 and axis == 1:
+        return F.cross_entropy(output, target.long(), reduction="none")
     if from_logits:
         log_prob = torch.log_softmax(output, dim=axis)
     else:
@@ -761,3 +782,22 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
 def polar(abs_, angle):
     abs_, angle = promote(to_float(abs_), to_float(angle))
     return torch.polar(abs_, angle)
+
+
+# -- cornu extensions (beyond keras.ops) --------------------------------------------------
+def dense(inputs, kernel, bias=None):
+    """``inputs @ kernel + bias`` as one fused call (``torch.addmm`` for 2D inputs).
+
+    A cornu addition to the Keras op set, used by ``Dense``: one kernel instead of
+    two forward and backward.
+    """
+    from cornu.backends.torch.numpy import add, matmul
+
+    x = inputs.value if isinstance(inputs, Variable) else inputs
+    k = kernel.value if isinstance(kernel, Variable) else kernel
+    b = bias.value if isinstance(bias, Variable) else bias
+    if (isinstance(x, torch.Tensor) and isinstance(k, torch.Tensor) and x.dtype == k.dtype
+            and k.is_floating_point() and (b is None or b.dtype == k.dtype)):
+        return F.linear(x, k.t(), b)
+    y = matmul(x, k)
+    return y if b is None else add(y, b)

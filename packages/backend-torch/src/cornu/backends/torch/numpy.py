@@ -17,6 +17,7 @@ from cornu.backends.torch._utils import (
     to_tensor,
     to_torch_dtype,
 )
+from cornu.variables import Variable
 
 _tensor = to_tensor
 
@@ -543,6 +544,8 @@ def _mm_out(y, dtype):
 
 
 def matmul(x1, x2):
+    if isinstance(x2, Variable):  # a layer's kernel: the common case
+        x2 = x2.value
     if (
         isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor)
         and x1.dtype == x2.dtype and x1.is_floating_point()
