@@ -5,10 +5,54 @@ import tensorflow as tf
 from cornu import tree
 
 
+class IndexedBatch:
+    """A batch given as the rows ``index`` of arrays that live on the device.
+
+    The step functions gather the rows inside the compiled graph, so a step costs
+    one function call and no eager op.  Indexing (``batch[0]``) gathers eagerly,
+    for the rare callers that need the tensors themselves.
+    """
+
+    __slots__ = ("data", "index")
+
+    def __init__(self, data, index):
+        self.data = data
+        self.index = index
+
+    def materialize(self):
+        return _gather(self.data, self.index)
+
+    def __getitem__(self, i):
+        return self.materialize()[i]
+
+    def __iter__(self):
+        return iter(self.materialize())
+
+    def __len__(self):
+        return len(self.data)
+
+
+def _gather(data, index):
+    return tree.map_structure(lambda a: None if a is None else tf.gather(a, index), data)
+
+
 def make_slicer(data):
     """Batches of ``data`` (a structure of tensors) for the given batch starts."""
     flat = tree.flatten(data)
     simple = isinstance(data, tuple) and all(not tree.is_nested(d) for d in data)
+    on_device = all(a is None or tf.is_tensor(a) for a in flat)
+
+    def indexed(starts, batch_size, num_samples, perm):
+        order = np.arange(num_samples) if perm is None else perm
+        sizes, pieces = [], []
+        for start in starts:
+            start = int(start)
+            stop = min(start + batch_size, num_samples)
+            sizes.append(stop - start)
+            pieces.append(order[start:stop])
+        # One conversion and one split per epoch: no eager op per step.
+        for index in tf.split(tf.constant(np.concatenate(pieces)), sizes):
+            yield IndexedBatch(data, index)
 
     def slicer(starts, batch_size, num_samples, perm):
         perm_t = None if perm is None else tf.constant(perm)
@@ -22,7 +66,7 @@ def make_slicer(data):
                 parts = [None if a is None else _take(a, index) for a in flat]
             yield tuple(parts) if simple else tree.pack_sequence_as(data, parts)
 
-    return slicer
+    return indexed if on_device else slicer
 
 
 def _take(a, index):
@@ -68,8 +112,7 @@ def make_train_function(model):
             metrics.update_state(y, y_pred, sample_weight)
         return loss
 
-    step = _compile(train_step, model)
-    return lambda batch: step(*batch)
+    return _runner(train_step, model)
 
 
 def make_test_function(model):
@@ -88,16 +131,42 @@ def make_test_function(model):
             metrics.update_state(y, y_pred, sample_weight)
         return loss
 
-    step = _compile(test_step, model)
-    return lambda batch: step(*batch)
+    return _runner(test_step, model)
 
 
 def make_predict_function(model):
     def predict_step(x):
         return model(x, training=False)
 
+    def predict_indexed(x, index):
+        return predict_step(tf.gather(x, index) if tf.is_tensor(x) else _gather(x, index))
+
     step = _compile(predict_step, model)
-    return lambda batch: step(batch[0])
+    indexed = _compile(predict_indexed, model)
+
+    def run(batch):
+        if type(batch) is IndexedBatch:
+            return indexed(batch.data[0], batch.index)
+        return step(batch[0])
+
+    return run
+
+
+def _runner(step_fn, model):
+    """Call ``step_fn(x, y, sample_weight)`` compiled, on tuples or IndexedBatches."""
+
+    def gathered(data, index):
+        return step_fn(*_gather(data, index))
+
+    step = _compile(step_fn, model)
+    indexed = _compile(gathered, model)
+
+    def run(batch):
+        if type(batch) is IndexedBatch:
+            return indexed(batch.data, batch.index)
+        return step(*batch)
+
+    return run
 
 
 def concat_to_numpy(outputs):

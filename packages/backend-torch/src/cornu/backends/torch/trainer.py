@@ -66,7 +66,7 @@ def make_train_function(model):
         optimizer.apply(grads, trainable)
         with torch.no_grad():
             n = _batch_size(x)
-            total.add_(loss.detach() * n)
+            total.add_(loss.detach(), alpha=n)
             count.add_(n)
             if has_metrics:
                 metrics.update_state(y, tree.map_structure(torch.Tensor.detach, y_pred)
@@ -89,7 +89,7 @@ def make_test_function(model):
             y_pred = forward(x, training=False)
             loss = model.compute_loss(x, y, y_pred, sample_weight, training=False)
             n = _batch_size(x)
-            total.add_(loss * n)
+            total.add_(loss, alpha=n)
             count.add_(n)
             if has_metrics:
                 metrics.update_state(y, y_pred, sample_weight)
