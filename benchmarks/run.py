@@ -177,8 +177,9 @@ def run_backend(backend, samples, repeats, models):
     os.environ["KERAS_BACKEND"] = backend
     if backend == "torch":
         import torch  # noqa: F401  (import torch before anything that might load TF)
-    import cornu
     import keras
+
+    import cornu
 
     x, y = make_data(samples)
     results = {}
