@@ -178,3 +178,25 @@ def test_backend_selection_order(tmp_path):
     installed = manager.installed_backends()
     default = "torch" if "torch" in installed else installed[0]
     assert result.stdout.strip() == default  # the installed default, torch first
+
+
+def test_a_broken_plugin_is_named_in_the_error(tmp_path):
+    """A real (if tiny) installed distribution whose entry point cannot be imported."""
+    import os
+
+    dist_info = tmp_path / "broken_plugin-0.3.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.3\n")
+    (dist_info / "entry_points.txt").write_text("[cornu]\nbroken-plugin = cornu_no_such_module\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    result = subprocess.run(
+        [sys.executable, "-c", "from cornu.plugins import registry; registry.names('layer')"],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode != 0
+    assert "The cornu plugin 'broken-plugin' from broken-plugin 0.3 failed to load" in result.stderr
+    assert "CORNU_PLUGINS" in result.stderr
+    limited = subprocess.run(
+        [sys.executable, "-c", "from cornu.plugins import registry; print(len(registry.names('activation')) > 5)"],
+        capture_output=True, text=True, env=dict(env, CORNU_PLUGINS="cornu-testplugin"), timeout=120)
+    assert limited.stdout.strip() == "True", limited.stderr

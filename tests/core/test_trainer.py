@@ -228,3 +228,47 @@ def test_set_random_seed_makes_runs_reproducible():
         model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=True)
         weights.append(model.get_weights()[0])
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_dict_inputs_and_multiple_outputs_fit():
+    a = cornu.Input((3,), name="a")
+    b = cornu.Input((2,), name="b")
+
+    class Concat(cornu.Layer):
+        def call(self, xs):
+            return ops.concatenate(xs, axis=-1)
+
+    joined = Concat()([a, b])
+    out1 = ScaledDense(1, name="first")(joined)
+    out2 = ScaledDense(2, name="second")(joined)
+    model = cornu.Model({"a": a, "b": b}, {"first": out1, "second": out2})
+    model.compile(optimizer=PlainGD(0.05), loss={"first": mse, "second": mse},
+                  loss_weights={"first": 1.0, "second": 0.5})
+    rng = np.random.default_rng(0)
+    xa = rng.normal(size=(40, 3)).astype("float32")
+    xb = rng.normal(size=(40, 2)).astype("float32")
+    y1 = xa[:, :1] - xb[:, :1]
+    y2 = np.concatenate([xa[:, 1:2], xb[:, 1:2]], axis=-1)
+    before = model.evaluate({"a": xa, "b": xb}, {"first": y1, "second": y2}, verbose=0)
+    w1, w2 = (layer.get_weights()[0] for layer in model.layers[-2:])
+    xab = np.concatenate([xa, xb], axis=-1)
+    expected = np.mean((xab @ w1 - y1) ** 2) + 0.5 * np.mean((xab @ w2 - y2) ** 2)
+    np.testing.assert_allclose(before, expected, rtol=1e-5)
+    history = model.fit({"a": xa, "b": xb}, {"first": y1, "second": y2}, epochs=5,
+                        batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < before
+    preds = model.predict({"a": xa, "b": xb}, verbose=0)
+    assert set(preds) == {"first", "second"} and preds["second"].shape == (40, 2)
+
+
+def test_jit_compile_gives_the_same_training(backend_name):
+    x, y = _linear_data(64)
+    results = []
+    for jit in (False, True):
+        model = cornu.Sequential([cornu.Input((3,)), ScaledDense(1, name="d")])
+        model.set_weights([np.full((3, 1), 0.1, "float32")])
+        model.compile(optimizer=PlainGD(0.1), loss=mse, jit_compile=jit)
+        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history["loss"], model.get_weights()[0]))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5)

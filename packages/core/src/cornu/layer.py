@@ -1,6 +1,5 @@
 """``cornu.Layer``: the unit of computation and state, with the Keras 3 API."""
 import inspect
-import threading
 
 import numpy as np
 
@@ -8,8 +7,20 @@ from cornu import config, naming, tree
 from cornu.symbolic import KerasTensor, Node, any_symbolic
 from cornu.variables import Variable
 
-_context = threading.local()  # .training: the training flag of the outermost call
 _UNSET = object()
+
+
+class _CallContext:
+    """The training flag of the outermost layer call, read by the nested calls.
+
+    A plain object rather than a thread-local, so that torch.compile can trace
+    through layer calls.
+    """
+
+    training = _UNSET
+
+
+_context = _CallContext()
 _added_losses = [False]  # set once any layer calls add_loss: calls then clear stale losses
 
 
@@ -413,7 +424,7 @@ class Layer:
             training = kwargs.get("training")
         else:
             training = kwargs.pop("training", None)
-        context_training = getattr(_context, "training", _UNSET)
+        context_training = _context.training
         if context_training is _UNSET:  # the outermost call sets the context
             if _added_losses[0]:
                 self._clear_losses()
@@ -424,7 +435,7 @@ class Layer:
             try:
                 outputs = self.call(*args, **kwargs)
             finally:
-                del _context.training
+                _context.training = _UNSET
         else:
             if self._call_has_training and training is None:
                 kwargs["training"] = context_training

@@ -71,8 +71,15 @@ def _create_manager():
                 f"(the second from {dist}); use your distribution name as the "
                 "entry-point name."
             )
-        plugin = ep.load()
         dist, version = _distribution_of(ep)
+        try:
+            plugin = ep.load()
+        except Exception as err:
+            raise RuntimeError(
+                f"The cornu plugin {ep.name!r} from {dist} {version} failed to load "
+                f"({ep.value}): {type(err).__name__}: {err}. Reinstall or uninstall it, or "
+                f"leave it out with {PLUGINS_ENV}."
+            ) from err
         pm.register(plugin, name=ep.name)
         pm.cornu_info[ep.name] = PluginInfo(ep.name, dist, version, plugin)
     return pm

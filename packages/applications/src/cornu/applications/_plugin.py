@@ -1,0 +1,1 @@
+"""cornu-applications' registrations: none yet (the architectures are not shipped)."""
