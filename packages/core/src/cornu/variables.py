@@ -61,6 +61,7 @@ class Variable:
         self.autocast = autocast
         self.aggregation = aggregation
         self.synchronization = synchronization
+        self._core = backend.core  # bound once: assign* are on the hot path of metrics
         self._value = backend.core.make_variable(value, dtype, self._trainable, self.path)
         if shape is not None and tuple(self.shape) != tuple(shape):
             raise ValueError(
@@ -92,21 +93,20 @@ class Variable:
     @trainable.setter
     def trainable(self, value):
         self._trainable = bool(value)
-        _backend().core.set_trainable(self._value, self._trainable)
+        self._core.set_trainable(self._value, self._trainable)
 
     # -- mutation ---------------------------------------------------------
     def assign(self, value):
-        value = _backend().core.assign(self._value, value)
-        return value
+        return self._core.assign(self._value, value)
 
     def assign_add(self, value):
-        return _backend().core.assign_add(self._value, value)
+        return self._core.assign_add(self._value, value)
 
     def assign_sub(self, value):
-        return _backend().core.assign_sub(self._value, value)
+        return self._core.assign_sub(self._value, value)
 
     def numpy(self):
-        return _backend().core.convert_to_numpy(self._value)
+        return self._core.convert_to_numpy(self._value)
 
     def __array__(self, dtype=None, copy=None):
         arr = np.asarray(self.numpy())
