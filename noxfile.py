@@ -86,7 +86,7 @@ ENTRY_POINTS: dict[str, dict[str, dict[str, str]]] = {
 
 #: What the tests compare against, and what they run with.
 TEST_DEPS = ["pytest"]
-REFERENCE_DEPS = ["keras", "matplotlib"]
+REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn"]
 
 DEFAULT_SESSIONS = [
     "lint",

@@ -249,14 +249,18 @@ def test_dict_inputs_and_multiple_outputs_fit():
     xb = rng.normal(size=(40, 2)).astype("float32")
     y1 = xa[:, :1] - xb[:, :1]
     y2 = np.concatenate([xa[:, 1:2], xb[:, 1:2]], axis=-1)
-    before = model.evaluate({"a": xa, "b": xb}, {"first": y1, "second": y2}, verbose=0)
+    before, first_loss, second_loss = model.evaluate(
+        {"a": xa, "b": xb}, {"first": y1, "second": y2}, verbose=0)
     w1, w2 = (layer.get_weights()[0] for layer in model.layers[-2:])
     xab = np.concatenate([xa, xb], axis=-1)
     expected = np.mean((xab @ w1 - y1) ** 2) + 0.5 * np.mean((xab @ w2 - y2) ** 2)
     np.testing.assert_allclose(before, expected, rtol=1e-5)
+    np.testing.assert_allclose(first_loss, np.mean((xab @ w1 - y1) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(second_loss, np.mean((xab @ w2 - y2) ** 2), rtol=1e-5)
     history = model.fit({"a": xa, "b": xb}, {"first": y1, "second": y2}, epochs=5,
                         batch_size=8, verbose=0)
     assert history.history["loss"][-1] < before
+    assert set(history.history) == {"loss", "first_loss", "second_loss"}
     preds = model.predict({"a": xa, "b": xb}, verbose=0)
     assert set(preds) == {"first", "second"} and preds["second"].shape == (40, 2)
 

@@ -1,5 +1,5 @@
 """The objects ``compile`` builds: the loss container, the metric container, trackers."""
-from cornu import ops
+from cornu import ops, tree
 from cornu.variables import Variable
 
 
@@ -139,6 +139,14 @@ class CompileLoss:
         self.losses = losses
         self.weights = weights
         self._single = len(losses) == 1 and weights[0] == 1.0
+        # With several outputs, each output's (unweighted) loss is logged too, as Keras
+        # does: ``<output>_loss`` in the logs and History.
+        self.trackers = []
+        if len(losses) > 1:
+            self.trackers = [
+                MeanTracker(f"{name}_loss") if loss is not None else None
+                for name, loss in zip(output_names, losses)
+            ]
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if self._single:
@@ -150,10 +158,15 @@ class CompileLoss:
         y_pred = _by_output(y_pred, self.output_names)
         sws = _by_output(sample_weight, self.output_names) if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(self.losses)
         total = None
-        for loss, weight, yt, yp, sw in zip(self.losses, self.weights, y_true, y_pred, sws):
+        trackers = self.trackers or [None] * len(self.losses)
+        for loss, weight, yt, yp, sw, tracker in zip(
+                self.losses, self.weights, y_true, y_pred, sws, trackers):
             if loss is None:
                 continue
             value = loss(yt, yp, sw)
+            if tracker is not None:
+                batch = ops.shape(tree.flatten(yp)[0])[0]
+                tracker.update_state(ops.stop_gradient(value), ops.cast(batch, "float32"))
             if weight != 1.0:
                 value = ops.multiply(value, weight)
             total = value if total is None else ops.add(total, value)
@@ -190,38 +203,73 @@ def resolve_metric(identifier, loss, output_shape):
 
 
 class CompileMetrics:
-    """The compiled metrics of every output; names get the output prefix when needed."""
+    """The compiled metrics of every output, named as Keras 3 names them in the logs."""
 
     def __init__(self, metrics, weighted_metrics, output_names, losses, output_shapes):
         self.output_names = output_names
         per_output = self._per_output(metrics, output_names)
         per_output_w = self._per_output(weighted_metrics, output_names)
         self.metrics = []  # (output index, metric, weighted)
-        multi = len(output_names) > 1
-        for i, name in enumerate(output_names):
-            loss = losses[i] if i < len(losses) else None
-            shape = output_shapes[i] if i < len(output_shapes) else None
-            for weighted, items in ((False, per_output[i]), (True, per_output_w[i])):
-                for item in items:
-                    metric = resolve_metric(item, loss, shape)
-                    if multi:
-                        metric.name = f"{name}_{metric.name}"
-                    self.metrics.append((i, metric, weighted))
+        # Keras's order: the metrics of every output, then the weighted metrics.
+        for weighted, per in ((False, per_output), (True, per_output_w)):
+            for i in range(len(output_names)):
+                loss = losses[i] if i < len(losses) else None
+                shape = output_shapes[i] if i < len(output_shapes) else None
+                for item in per[i]:
+                    if item is not None:
+                        self.metrics.append((i, resolve_metric(item, loss, shape), weighted))
+        self._set_log_names(len(output_names) > 1)
+
+    def _set_log_names(self, prefixed):
+        """Keras 3's log names (``CompileMetrics.result``), set as the metrics' names.
+
+        With several outputs a name gets the output's name as prefix
+        (``out_a_accuracy``).  A name already taken gets ``_1``, ``_2``, ...; a
+        weighted metric's gets ``weighted_`` first (``weighted_accuracy``).
+        """
+        counters = {}
+        for i, metric, weighted in self.metrics:
+            # The name before any compile renamed it (an instance can be compiled again).
+            base = metric.__dict__.setdefault("_compile_base_name", metric.name)
+            prefix = f"{self.output_names[i]}_" if prefixed else ""
+            name = prefix + base
+            if name in counters and weighted:
+                name = f"{prefix}weighted_{base}"
+            if name in counters:
+                counters[name] += 1
+                name = f"{name}_{counters[name] - 1}"
+            else:
+                counters[name] = 1
+            metric.name = name
 
     @staticmethod
     def _per_output(metrics, names):
+        """One list of metrics per output.
+
+        A dict maps output names to a metric or a list of them; with several
+        outputs, a list as long as the outputs gives each output its entry (a
+        metric, a list, or None), as in Keras 3.  Any other list applies to every
+        output (Keras 3 rejects it with several outputs; Keras 2 broadcast it).
+        """
+        def as_list(value):
+            if value is None:
+                return []
+            return list(value) if isinstance(value, (list, tuple)) else [value]
+
         n = len(names)
         if metrics is None:
             return [[] for _ in range(n)]
-        if isinstance(metrics, dict):
-            out = []
-            for name in names:
-                value = metrics.get(name, [])
-                out.append(list(value) if isinstance(value, (list, tuple)) else [value])
-            return out
+        if isinstance(metrics, dict) and not {"class_name", "config"} <= set(metrics):
+            unknown = set(metrics) - set(names)
+            if unknown and n > 1:
+                raise ValueError(
+                    f"compile(metrics=...): keys {sorted(unknown)} do not match the model "
+                    f"outputs {names}"
+                )
+            return [as_list(metrics.get(name)) for name in names]
         if isinstance(metrics, (list, tuple)):
-            if n > 1 and metrics and all(isinstance(m, (list, tuple)) for m in metrics):
-                return [list(m) for m in metrics]
+            if n > 1 and len(metrics) == n:
+                return [as_list(m) for m in metrics]
             return [list(metrics) for _ in range(n)]
         return [[metrics] for _ in range(n)]
 

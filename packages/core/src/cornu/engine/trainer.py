@@ -20,10 +20,9 @@ def _backend():
 
 
 def _to_float(value):
-    try:
-        return float(value)
-    except TypeError:
-        return float(_backend().core.convert_to_numpy(value))
+    """A Python float for a scalar log; a numpy array for a vector (e.g. per-class F1)."""
+    array = _backend().core.convert_to_numpy(value)
+    return float(array) if getattr(array, "ndim", 0) == 0 else array
 
 
 class Trainer:
@@ -160,6 +159,8 @@ class Trainer:
         out = []
         if self._loss_tracker is not None:
             out.append(self._loss_tracker)
+        if self._compile_loss is not None:
+            out.extend(t for t in self._compile_loss.trackers if t is not None)
         if self._compile_metrics is not None:
             out.extend(m for _, m, _ in self._compile_metrics.metrics)
         return out
@@ -182,8 +183,9 @@ class Trainer:
     def get_metrics_result(self):
         """The current metric values as a dict of tensors, keys sorted like Keras logs."""
         logs = {}
-        if self._loss_tracker is not None:
-            logs["loss"] = self._loss_tracker.result()
+        for metric in self.metrics:
+            if isinstance(metric, compile_utils.MeanTracker):
+                logs[metric.name] = metric.result()
         if self._compile_metrics is not None:
             logs.update(self._compile_metrics.result())
         return {k: logs[k] for k in sorted(logs)}

@@ -40,14 +40,27 @@ from cornu.metrics.accuracy_metrics import (
     top_k_categorical_accuracy,
 )
 from cornu.metrics.confusion_metrics import (
+    AUC,
     FalseNegatives,
     FalsePositives,
     Precision,
+    PrecisionAtRecall,
     Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
     TrueNegatives,
     TruePositives,
 )
+from cornu.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from cornu.metrics.f_score_metrics import F1Score, FBetaScore
 from cornu.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from cornu.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from cornu.metrics.metric import Metric
 from cornu.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
@@ -64,6 +77,7 @@ from cornu.metrics.regression_metrics import (
     MeanAbsolutePercentageError,
     MeanSquaredError,
     MeanSquaredLogarithmicError,
+    R2Score,
     RootMeanSquaredError,
 )
 from cornu.serialization import make_kind_api as _make_kind_api
@@ -72,13 +86,18 @@ from cornu.serialization import make_kind_api as _make_kind_api
 ALL_METRICS = (
     Metric, Mean, Sum, MeanMetricWrapper,
     MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError,
-    FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
+    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
+    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
+    RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
+    TruePositives,
+    ConcordanceCorrelation, PearsonCorrelation,
     Hinge, SquaredHinge, CategoricalHinge,
     KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    F1Score, FBetaScore,
+    IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )
 
 #: Keras 3's short metric names.
@@ -118,5 +137,6 @@ __all__ = [c.__name__ for c in ALL_METRICS] + [
     "categorical_focal_crossentropy", "sparse_categorical_crossentropy", "categorical_hinge",
     "hinge", "squared_hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
     "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "poisson", "get", "serialize", "deserialize",
+    "poisson", "pearson_correlation", "concordance_correlation", "get", "serialize",
+    "deserialize",
 ]
