@@ -410,3 +410,239 @@ def test_masked_predictions(reduction, rng, to_np, keras_or_none):
         ref = keras.losses.MeanSquaredError(reduction=reduction)
         np.testing.assert_allclose(to_np(loss(y_true, masked, sw)),
                                    to_np(ref(y_true, ref_pred, sw)), rtol=1e-5, atol=1e-6)
+
+
+# -- CTC, Circle, CategoricalGeneralizedCrossEntropy ------------------------------------
+def np_ctc(labels, logits, label_length, logit_length, blank=0):
+    """Negative log-likelihood of ``labels`` by the CTC forward recursion (Graves et al.)."""
+    logp = _log_softmax(logits.astype("float64"))[:logit_length]
+    extended = [blank]
+    for label in labels[:label_length]:
+        extended += [int(label), blank]
+    alpha = np.full(len(extended), -np.inf)
+    alpha[0] = logp[0, blank]
+    if len(extended) > 1:
+        alpha[1] = logp[0, extended[1]]
+    for t in range(1, len(logp)):
+        previous = alpha.copy()
+        for s, label in enumerate(extended):
+            total = previous[s]
+            if s >= 1:
+                total = np.logaddexp(total, previous[s - 1])
+            if s >= 2 and label != blank and label != extended[s - 2]:
+                total = np.logaddexp(total, previous[s - 2])
+            alpha[s] = total + logp[t, label]
+    tail = alpha[-1] if len(extended) == 1 else np.logaddexp(alpha[-1], alpha[-2])
+    return -tail
+
+
+def np_circle(labels, emb, gamma=80.0, margin=0.4, remove_diagonal=True):
+    d = np.maximum(1 - emb @ emb.T, 0.0)
+    positive = labels[:, None] == labels[None, :]
+    negative = ~positive
+    if remove_diagonal:
+        positive &= ~np.eye(len(labels), dtype=bool)
+    a_p = np.maximum(margin + d, 0) * positive
+    a_n = np.maximum(1 + margin - d, 0) * negative
+
+    def lse(x, mask):
+        out = np.full(len(x), -np.inf)
+        for i in range(len(x)):
+            if mask[i].any():
+                out[i] = np.logaddexp.reduce(x[i][mask[i]])
+        return out
+
+    z = lse(-gamma * a_p * (margin - d), positive) + lse(gamma * a_n * (1 - margin - d), negative)
+    return np.logaddexp(0.0, z)  # softplus
+
+
+def np_gce(labels, probs, q=0.5):
+    p = probs[np.arange(len(labels)), labels]
+    return (1 - p ** q) / q
+
+
+@pytest.fixture
+def ctc_data(rng):
+    batch, steps, classes, max_len = 4, 10, 6, 4
+    labels = rng.integers(1, classes, size=(batch, max_len))
+    labels[0, 2:] = 0  # padded with the blank
+    labels[2, 1:] = 0
+    labels[3, 1] = labels[3, 0]  # a repeated label needs a blank in between
+    return labels, rng.normal(size=(batch, steps, classes)).astype("float32")
+
+
+@pytest.fixture
+def circle_data(rng):
+    emb = rng.normal(size=(8, 5)).astype("float32")
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    return np.array([0, 1, 0, 2, 1, 3, 0, 2]), emb  # label 3 has no positive: loss 0
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ctc_loss(reduction, ctc_data, rng, to_np, keras_or_none):
+    labels, logits = ctc_data
+    per = np.array([np_ctc(lab, lg, int((lab != 0).sum()), lg.shape[0])
+                    for lab, lg in zip(labels, logits)])
+    sw = rng.uniform(0.5, 2.0, size=(len(labels),)).astype("float32")
+    loss = losses.CTC(reduction=reduction)
+    for weight in (None, sw):
+        got = to_np(loss(labels, logits, weight))
+        want = _np_reduce(per, None if weight is None else weight.astype("float64"), reduction)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+        if keras_or_none is not None:
+            ref = keras_or_none.losses.CTC(reduction=reduction)
+            np.testing.assert_allclose(got, to_np(ref(labels, logits, weight)), rtol=1e-5,
+                                       atol=1e-5)
+    np.testing.assert_allclose(to_np(losses.ctc(labels, logits)), per, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"gamma": 10.0, "margin": 0.25, "remove_diagonal": False}])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_circle_loss(kwargs, reduction, circle_data, rng, to_np, keras_or_none):
+    labels, emb = circle_data
+    per = np_circle(labels, emb.astype("float64"), **kwargs)
+    valid = per > 0  # samples with a zero loss are masked out, as in Keras
+    sw = rng.uniform(0.5, 2.0, size=(len(labels),)).astype("float32")
+    loss = losses.Circle(reduction=reduction, **kwargs)
+    for weight in (None, sw):
+        got = to_np(loss(labels, emb, weight))
+        w = np.ones_like(per) if weight is None else weight.astype("float64")
+        if reduction in ("sum_over_batch_size", "mean"):  # the mean over the valid samples
+            want = (per * w * valid).sum() / valid.sum()
+        elif reduction == "mean_with_sample_weight":  # the mask joins the weights
+            want = (per * w * valid).sum() / (w * valid).sum()
+        elif reduction == "sum":
+            want = (per * w * valid).sum()
+        else:
+            want = per * w * valid
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=str(weight))
+        if keras_or_none is not None:
+            ref = keras_or_none.losses.Circle(reduction=reduction, **kwargs)
+            np.testing.assert_allclose(got, to_np(ref(labels, emb, weight)), rtol=1e-5,
+                                       atol=1e-5)
+    if kwargs.get("remove_diagonal", True):
+        assert not valid.all()  # the lone label 3 has no positive pair
+    # references other than the batch itself
+    ref_labels, ref_emb = labels[:4], emb[:4]
+    got = to_np(losses.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref_emb,
+                              remove_diagonal=False))
+    assert got.shape == (8,)
+    if keras_or_none is not None:
+        want = keras_or_none.losses.circle(labels, emb, ref_labels=ref_labels,
+                                           ref_embeddings=ref_emb, remove_diagonal=False)
+        np.testing.assert_allclose(got, to_np(want), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.1, 0.9])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_categorical_generalized_cross_entropy(q, reduction, data, rng, to_np, keras_or_none):
+    labels, probs = data("sparse")
+    per = np_gce(labels, probs.astype("float64"), q)
+    sw = rng.uniform(0.5, 2.0, size=(len(labels),)).astype("float32")
+    loss = losses.CategoricalGeneralizedCrossEntropy(q=q, reduction=reduction)
+    for weight in (None, sw):
+        got = to_np(loss(labels, probs, weight))
+        want = _np_reduce(per, None if weight is None else weight.astype("float64"), reduction)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        if keras_or_none is not None:
+            ref = keras_or_none.losses.CategoricalGeneralizedCrossEntropy(q=q, reduction=reduction)
+            np.testing.assert_allclose(got, to_np(ref(labels, probs, weight)), rtol=1e-5,
+                                       atol=1e-6)
+    # (batch, 1) labels give per-sample values too (Keras broadcasts them to (batch, batch)).
+    np.testing.assert_allclose(
+        to_np(losses.categorical_generalized_cross_entropy(labels[:, None], probs, q)), per,
+        rtol=1e-5)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_new_losses_with_a_mask_on_y_pred(reduction, data, circle_data, to_np, keras_or_none):
+    from cornu import ops
+
+    labels, probs = data("sparse")
+    mask = np.array([1, 0, 1, 1, 0, 1], dtype=bool)
+    masked = ops.convert_to_tensor(probs)
+    masked._keras_mask = ops.convert_to_tensor(mask)
+    per = np_gce(labels, probs.astype("float64"))
+    got = to_np(losses.CategoricalGeneralizedCrossEntropy(reduction=reduction)(labels, masked))
+    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        np.testing.assert_allclose(got, per[mask].mean(), rtol=1e-5)
+    elif reduction == "sum":
+        np.testing.assert_allclose(got, per[mask].sum(), rtol=1e-5)
+    else:
+        np.testing.assert_allclose(got, np.where(mask, per, 0.0), rtol=1e-5)
+    # Circle: the input mask and its own (loss > 0) mask combine.
+    c_labels, emb = circle_data
+    c_mask = np.array([1, 1, 0, 1, 1, 1, 1, 0], dtype=bool)
+    c_masked = ops.convert_to_tensor(emb)
+    c_masked._keras_mask = ops.convert_to_tensor(c_mask)
+    c_per = np_circle(c_labels, emb.astype("float64"))
+    keep = c_mask & (c_per > 0)
+    got = to_np(losses.Circle(reduction=reduction)(c_labels, c_masked))
+    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        np.testing.assert_allclose(got, c_per[keep].mean(), rtol=1e-4)
+    elif reduction == "sum":
+        np.testing.assert_allclose(got, c_per[keep].sum(), rtol=1e-4)
+    if keras_or_none is not None:
+        keras = keras_or_none
+        ref_pred = keras.ops.convert_to_tensor(probs)
+        keras.src.backend.set_keras_mask(ref_pred, keras.ops.convert_to_tensor(mask))
+        ref = keras.losses.CategoricalGeneralizedCrossEntropy(reduction=reduction)
+        np.testing.assert_allclose(
+            to_np(losses.CategoricalGeneralizedCrossEntropy(reduction=reduction)(labels, masked)),
+            to_np(ref(labels, ref_pred)), rtol=1e-5, atol=1e-6)
+
+
+def test_new_losses_config_names_and_registry(keras):
+    import inspect
+
+    from cornu.plugins import registry
+
+    for name, kwargs in [("CTC", {}), ("Circle", {"gamma": 20.0, "margin": 0.3}),
+                         ("CategoricalGeneralizedCrossEntropy", {"q": 0.3})]:
+        ours, ref = getattr(losses, name)(**kwargs), getattr(keras.losses, name)(**kwargs)
+        assert ours.get_config() == ref.get_config()
+        assert ours.name == ref.name
+        assert list(inspect.signature(type(ours).__init__).parameters) == \
+            list(inspect.signature(type(ref).__init__).parameters)
+        assert type(ours).from_config(ours.get_config()).get_config() == ours.get_config()
+        assert isinstance(losses.deserialize(keras.losses.serialize(ref)), type(ours))
+        assert registry.get("loss", name) is type(ours)
+    for fn in ("ctc", "circle", "categorical_generalized_cross_entropy"):
+        assert losses.get(fn) is getattr(losses, fn)
+    with pytest.raises(ValueError, match="q must be in the interval"):
+        losses.CategoricalGeneralizedCrossEntropy(q=1.0)
+    with pytest.raises(ValueError, match="y_true"):
+        losses.ctc(np.zeros((2,)), np.zeros((2, 3, 4), "float32"))
+
+
+# -- sparse labels out of range ---------------------------------------------------------
+@pytest.mark.parametrize("bad", [5, -1, 12])
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_out_of_range_sparse_label_raises(bad, from_logits, data, to_np):
+    labels, probs = data("sparse_logits" if from_logits else "sparse", classes=5)
+    labels[2] = bad
+    pattern = (rf"sparse_categorical_crossentropy: received a label value of {bad}, outside "
+               r"the valid range \[0, 5\) for 5 classes")
+    with pytest.raises(ValueError, match=pattern):
+        losses.SparseCategoricalCrossentropy(from_logits=from_logits)(labels, probs)
+    with pytest.raises(ValueError, match=pattern):
+        losses.sparse_categorical_crossentropy(labels, probs, from_logits=from_logits)
+    # ignore_class takes its label out before the check
+    loss = losses.SparseCategoricalCrossentropy(from_logits=from_logits, ignore_class=bad)
+    assert np.isfinite(to_np(loss(labels, probs)))
+
+
+def test_out_of_range_sparse_label_in_tf_function(backend_name, data):
+    if backend_name != "tensorflow":
+        pytest.skip("tf.function is tensorflow-only")
+    import tensorflow as tf
+
+    labels, logits = data("sparse_logits", classes=4)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    step = tf.function(lambda y, p: loss(y, p))
+    step(tf.constant(labels), tf.constant(logits))
+    labels[0] = 7
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"sparse_categorical_crossentropy: received a label value of\] "
+                             r"\[7\] \[, outside the valid range \[0, 4\) for 4 classes"):
+        step(tf.constant(labels), tf.constant(logits))

@@ -389,3 +389,9 @@ def test_keras_signatures_and_registry(keras):
 
     for key in ("mean_io_u", "one_hot_io_u", "binary_io_u", "precision_at_recall"):
         assert registry.get("metric", key).__name__ == ALL_OBJECTS_DICT[key].__name__
+
+
+def test_wrapped_correlation_function_round_trips_as_a_function():
+    wrapper = metrics.MeanMetricWrapper(metrics.pearson_correlation, name="pc")
+    clone = metrics.MeanMetricWrapper.from_config(wrapper.get_config())
+    assert clone._fn is metrics.pearson_correlation

@@ -683,3 +683,86 @@ def test_integer_label_dtypes(label_dtype, rng):
             np.stack([logits[labels.astype(int) == i].sum(0) for i in range(3)]),
             atol=1e-6,
         )
+
+
+# -- ctc_loss ---------------------------------------------------------------------------
+def _np_ctc(labels, logits, label_length, logit_length, blank):
+    """The CTC negative log-likelihood by the forward recursion, in float64."""
+    x = logits.astype("float64")[:logit_length]
+    logp = x - x.max(-1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+    extended = [blank]
+    for label in labels[:label_length]:
+        extended += [int(label), blank]
+    alpha = np.full(len(extended), -np.inf)
+    alpha[0] = logp[0, blank]
+    if len(extended) > 1:
+        alpha[1] = logp[0, extended[1]]
+    for t in range(1, len(logp)):
+        prev = alpha.copy()
+        for s, label in enumerate(extended):
+            total = prev[s]
+            if s >= 1:
+                total = np.logaddexp(total, prev[s - 1])
+            if s >= 2 and label != blank and label != extended[s - 2]:
+                total = np.logaddexp(total, prev[s - 2])
+            alpha[s] = total + logp[t, label]
+    return -(alpha[-1] if len(extended) == 1 else np.logaddexp(alpha[-1], alpha[-2]))
+
+
+@pytest.mark.parametrize("mask_index", [0, 4])
+def test_ctc_loss_against_the_forward_recursion(mask_index, rng, compiled):
+    batch, steps, classes = 4, 9, 5
+    labels = rng.integers(0, classes - 1, size=(batch, 4)) + (1 if mask_index == 0 else 0)
+    labels[1, 1] = labels[1, 0]  # a repeated label
+    label_length = np.array([4, 3, 1, 0], "int32")
+    logit_length = np.array([9, 7, 9, 5], "int32")
+    logits = rng.normal(size=(batch, steps, classes)).astype("float32")
+    want = [_np_ctc(labels[b], logits[b], label_length[b], logit_length[b], mask_index)
+            for b in range(batch)]
+    out = ops.ctc_loss(labels, logits, label_length, logit_length, mask_index=mask_index)
+    assert dtype_name(out) == "float32" and tuple(out.shape) == (batch,)
+    assert_close(out, want, rtol=1e-5, atol=1e-5)
+    step = compiled(lambda a, b, c, d: ops.ctc_loss(a, b, c, d, mask_index=mask_index))
+    assert_close(step(ops.convert_to_tensor(labels), ops.convert_to_tensor(logits),
+                      ops.convert_to_tensor(label_length), ops.convert_to_tensor(logit_length)),
+                 want, rtol=1e-5, atol=1e-5)
+
+
+def test_ctc_loss_dtypes_and_infeasible_labels(rng):
+    labels = np.array([[1, 2, 1], [3, 3, 3]])
+    logits = rng.normal(size=(2, 4, 4))
+    out = ops.ctc_loss(labels, logits.astype("float64"), np.array([3, 3]), np.array([4, 4]))
+    assert dtype_name(out) == "float64"
+    assert_close(out[0], _np_ctc(labels[0], logits[0], 3, 4, 0), rtol=1e-5)
+    # "3 3 3" needs blanks between the repeats: 5 steps, only 4 given -> impossible:
+    # inf on torch, a huge finite value from tf.nn.ctc_loss (as with Keras 3 on each)
+    assert to_np(out)[1] > 100
+    half = ops.ctc_loss(labels[:1], ops.cast(logits[:1], "float16"), np.array([3]),
+                        np.array([4]))
+    assert dtype_name(half) == "float32"
+    with pytest.raises(ValueError, match="ctc_loss"):
+        ops.ctc_loss(labels[0], logits, np.array([3]), np.array([4]))
+
+
+def test_ctc_loss_gradient(rng, backend_name):
+    """d loss / d logits = softmax - the label posteriors: it sums to 0 over classes."""
+    labels = np.array([[1, 2, 2, 0], [3, 1, 0, 0]])
+    logits = rng.normal(size=(2, 8, 4)).astype("float32")
+    lengths = (np.array([3, 2], "int32"), np.array([8, 6], "int32"))
+    if backend_name == "torch":
+        import torch
+
+        x = torch.tensor(logits, requires_grad=True)
+        ops.sum(ops.ctc_loss(labels, x, *lengths)).backward()
+        grad = x.grad.numpy()
+    else:
+        import tensorflow as tf
+
+        x = tf.Variable(logits)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(ops.ctc_loss(labels, x, *lengths))
+        grad = tape.gradient(loss, x).numpy()
+    np.testing.assert_allclose(grad.sum(-1), 0.0, atol=1e-5)
+    assert np.abs(grad[0]).sum() > 0.1
+    np.testing.assert_allclose(grad[1, 6:], 0.0, atol=1e-7)  # past the output length

@@ -250,11 +250,17 @@ def test_subclass_overriding_update_step_uses_it(h, init_arrays, grad_steps, bac
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-                                  "Adamax", "Nadam", "Lion"])
+                                  "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
+                                  "ScheduleFreeAdamW"])
 def test_fused_and_per_variable_paths_agree(h, init_arrays, grad_steps, name):
     kwargs = {"SGD": {"momentum": 0.9, "nesterov": True},
               "RMSprop": {"momentum": 0.5, "centered": True},
-              "Adam": {"amsgrad": True, "weight_decay": 0.01, "clipnorm": 1.0}}.get(name, {})
+              "Adam": {"amsgrad": True, "weight_decay": 0.01, "clipnorm": 1.0},
+              "Ftrl": {"learning_rate": 0.1, "l1_regularization_strength": 0.1,
+                       "l2_regularization_strength": 0.1, "beta": 0.3,
+                       "l2_shrinkage_regularization_strength": 0.05},
+              "Lamb": {"weight_decay": 0.01},
+              "ScheduleFreeAdamW": {"warmup_steps": 3, "learning_rate": 0.01}}.get(name, {})
     fused = getattr(optimizers, name)(**kwargs)
     generic = getattr(optimizers, name)(**kwargs)
     a = h.variables(init_arrays)

@@ -6,7 +6,8 @@ import cornu
 from cornu import optimizers
 from cornu.plugins import registry
 
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion"]
+NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion",
+         "Ftrl", "Lamb", "Adafactor", "Muon", "ScheduleFreeAdamW"]
 
 
 @pytest.mark.parametrize("alias, cls", [
@@ -14,6 +15,9 @@ NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Na
     ("rmsprop", optimizers.RMSprop), ("adamw", optimizers.AdamW), ("adam_w", optimizers.AdamW),
     ("adagrad", optimizers.Adagrad), ("adadelta", optimizers.Adadelta),
     ("adamax", optimizers.Adamax), ("nadam", optimizers.Nadam), ("lion", optimizers.Lion),
+    ("ftrl", optimizers.Ftrl), ("lamb", optimizers.Lamb), ("adafactor", optimizers.Adafactor),
+    ("muon", optimizers.Muon), ("schedule_free_adamw", optimizers.ScheduleFreeAdamW),
+    ("loss_scale_optimizer", optimizers.LossScaleOptimizer),
 ])
 def test_registry_lookup(alias, cls):
     assert registry.get("optimizer", alias) is cls

@@ -18,6 +18,13 @@ CASES = [
     ("SGD", {"gradient_accumulation_steps": 2, "momentum": 0.5}),
     ("Adam", {"loss_scale_factor": 8.0}),
     ("SGD", {"learning_rate": "schedule"}),
+    ("Ftrl", {"l1_regularization_strength": 0.01, "l2_shrinkage_regularization_strength": 0.1,
+              "beta": 0.5}),
+    ("Lamb", {"weight_decay": 0.01}),
+    ("Adafactor", {"learning_rate": 0.1}),
+    ("Muon", {"exclude_layers": ["bias"]}),
+    ("ScheduleFreeAdamW", {"warmup_steps": 2}),
+    ("LossScaleOptimizer", {"inner": "Adam", "dynamic_growth_steps": 2}),
 ]
 
 
@@ -26,6 +33,9 @@ def _make(name, kwargs):
     if kwargs.get("learning_rate") == "schedule":
         kwargs["learning_rate"] = optimizers.schedules.CosineDecay(0.1, 4, warmup_target=0.2,
                                                                    warmup_steps=1)
+    if name == "LossScaleOptimizer":
+        inner = getattr(optimizers, kwargs.pop("inner"))()
+        return optimizers.LossScaleOptimizer(inner, **kwargs)
     return getattr(optimizers, name)(**kwargs)
 
 
@@ -66,7 +76,7 @@ def test_apply_in_tf_function_matches_eager(tf, h, init_arrays, grad_steps, case
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7, err_msg=a.path)
     for a, b in zip(eager_vars, graph_vars):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
-    assert int(h.to_np(graph._iterations)) == 3
+    assert int(h.to_np(getattr(graph, "inner_optimizer", graph)._iterations)) == 3
 
 
 def test_sparse_gradient_from_gather(tf, h):
@@ -84,3 +94,28 @@ def test_sparse_gradient_from_gather(tf, h):
 
     step()
     np.testing.assert_allclose(table[0].numpy(), [[1, 1], [-1, -1], [1, 1], [0, 0]])
+
+
+def test_loss_scale_optimizer_skips_non_finite_steps_in_tf_function(tf, h, init_arrays):
+    opt = optimizers.LossScaleOptimizer(optimizers.SGD(momentum=0.5), initial_scale=4.0,
+                                        dynamic_growth_steps=2)
+    variables = h.variables(init_arrays)
+    opt.build(variables)
+
+    @tf.function
+    def step(g0, g1):
+        opt.apply([g0, g1], variables)
+
+    ones = [h.native(np.ones((3, 4), "float32")), h.native(np.ones(4, "float32"))]
+    step(h.native(np.full((3, 4), np.inf, "float32")), ones[1])
+    for v, w in zip(variables, init_arrays):
+        np.testing.assert_array_equal(v.numpy(), w)
+    assert float(opt.dynamic_scale.numpy()) == 2.0
+    step(*ones)
+    step(*ones)
+    assert float(opt.dynamic_scale.numpy()) == 4.0  # two finite steps: doubled
+    assert int(h.to_np(opt.iterations)) == 2
+    # Both updates used the gradient / 2 (the scale doubles after the second update):
+    # momentum steps of -0.01 * 0.5 and then -0.01 * (0.5 + 0.5 * 0.5).
+    np.testing.assert_allclose(variables[1].numpy(), init_arrays[1] - 0.01 * (0.5 + 0.75),
+                               rtol=1e-6)

@@ -13,11 +13,11 @@ def _builtin_functions():
     global _FUNCTIONS
     if _FUNCTIONS is None:
         from cornu.losses import losses
-        from cornu.metrics import accuracy_metrics, regression_metrics
+        from cornu.metrics import accuracy_metrics, correlation_metrics, regression_metrics
 
         table = {fn.__name__: fn for fn in losses.ALL_LOSS_FUNCTIONS}
         table.update(losses.LOSS_ALIASES)
-        for module in (accuracy_metrics, regression_metrics):
+        for module in (accuracy_metrics, regression_metrics, correlation_metrics):
             table.update({fn.__name__: fn for fn in module.ALL_METRIC_FUNCTIONS})
         _FUNCTIONS = table
     return _FUNCTIONS

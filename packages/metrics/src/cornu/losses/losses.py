@@ -289,6 +289,124 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return ops.subtract(1.0, ops.divide(intersection, denominator))
 
 
+# -- sequences -----------------------------------------------------------------------
+def ctc(y_true, y_pred):
+    """Connectionist temporal classification loss, one value per sample.
+
+    Args:
+        y_true: ``(batch, max_label_length)`` integer labels; 0 is the blank and
+            pads each label sequence at its end (a label never uses class 0).
+        y_pred: ``(batch, time_steps, num_classes)`` logits (not softmaxed); all
+            time steps are used.
+    Returns:
+        ``(batch,)`` negative log-likelihoods of the labels.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    if len(y_true.shape) != 2:
+        raise ValueError(
+            "Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` "
+            f"in integer format. Received: y_true.shape={tuple(y_true.shape)}"
+        )
+    if len(y_pred.shape) != 3:
+        raise ValueError(
+            "Logits `y_pred` are expected to be a tensor of shape "
+            f"`(batch_size, max_length, num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    y_true = ops.cast(y_true, "int32")
+    blank = 0
+    label_length = ops.sum(ops.cast(ops.not_equal(y_true, blank), "int32"), axis=-1)
+    logit_length = ops.multiply(ops.ones_like(label_length), ops.shape(y_pred)[1])
+    return ops.ctc_loss(y_true, y_pred, label_length, logit_length, mask_index=blank)
+
+
+# -- metric learning -----------------------------------------------------------------
+def _pair_masks(query_labels, key_labels, remove_diagonal=True):
+    """Boolean ``(queries, keys)`` masks of same-label and different-label pairs."""
+    if len(query_labels.shape) == 1:
+        query_labels = ops.reshape(query_labels, (-1, 1))
+    if len(key_labels.shape) == 1:
+        key_labels = ops.reshape(key_labels, (-1, 1))
+    positive = ops.equal(query_labels, ops.transpose(key_labels))
+    negative = ops.logical_not(positive)
+    if remove_diagonal:
+        off_diagonal = ops.logical_not(ops.eye(ops.size(query_labels), ops.size(key_labels),
+                                               dtype="bool"))
+        positive = ops.logical_and(positive, off_diagonal)
+    return positive, negative
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80,
+           margin=0.4):
+    """Circle loss (Sun et al., 2020) between integer labels and L2-normalized embeddings.
+
+    With ``d`` the cosine distances between each embedding and the reference
+    embeddings (clipped at 0), positives ``P`` (same label, not itself when
+    ``remove_diagonal``) and negatives ``N`` (another label)::
+
+        a_p = max(margin + d, 0),        a_n = max(1 + margin - d, 0)
+        loss = softplus(logsumexp_P(-gamma * a_p * (margin - d))
+                        + logsumexp_N(gamma * a_n * (1 - margin - d)))
+
+    Args:
+        y_true: ``(batch,)`` integer labels.
+        y_pred: ``(batch, dim)`` L2-normalized embeddings.
+        ref_labels, ref_embeddings: the references (default: the batch itself).
+        remove_diagonal: whether a sample is not its own positive (default True).
+        gamma: the scale (default 80).
+        margin: the relaxation margin (default 0.4).
+    Returns:
+        ``(batch,)`` losses; samples whose loss is 0 are masked out of the
+        reduction (the result carries the mask).
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, "int32")
+    ref_embeddings = (y_pred if ref_embeddings is None
+                      else ops.convert_to_tensor(ref_embeddings, dtype=ops.dtype(y_pred)))
+    ref_labels = y_true if ref_labels is None else ops.cast(ref_labels, "int32")
+    distances = ops.maximum(
+        ops.subtract(1.0, ops.matmul(y_pred, ops.transpose(ref_embeddings))), 0.0)
+    positive, negative = _pair_masks(y_true, ref_labels, remove_diagonal=remove_diagonal)
+    dtype = ops.dtype(distances)
+    pos_weights = ops.maximum(
+        ops.multiply(ops.add(distances, margin), ops.cast(positive, dtype)), 0.0)
+    neg_weights = ops.maximum(
+        ops.multiply(ops.subtract(1.0 + margin, distances), ops.cast(negative, dtype)), 0.0)
+    pos_logits = ops.multiply(ops.multiply(-gamma, pos_weights), ops.subtract(margin, distances))
+    neg_logits = ops.multiply(ops.multiply(gamma, neg_weights),
+                              ops.subtract(1.0 - margin, distances))
+    neg_inf = float("-inf")
+    p_loss = ops.logsumexp(ops.where(positive, pos_logits, neg_inf), axis=1)
+    n_loss = ops.logsumexp(ops.where(negative, neg_logits, neg_inf), axis=1)
+    loss = ops.softplus(ops.add(p_loss, n_loss))
+    return set_mask(loss, ops.greater(loss, 0.0))
+
+
+# -- noisy labels --------------------------------------------------------------------
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """Generalized cross entropy (Zhang & Sabuncu, 2018): ``(1 - p ** q) / q``.
+
+    ``p`` is the predicted probability of the true class; ``q`` in (0, 1) moves
+    the loss from crossentropy (``q -> 0``) towards mean absolute error (``q = 1``),
+    which makes it robust to noisy labels.
+
+    Args:
+        y_true: ``(batch,)`` or ``(batch, 1)`` integer class indices.
+        y_pred: ``(batch, num_classes)`` probabilities.
+        q: the noise parameter.
+    Returns:
+        ``(batch,)`` losses.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    num_classes = y_pred.shape[-1] or ops.shape(y_pred)[-1]
+    one_hot = ops.one_hot(ops.cast(y_true, "int32"), num_classes, dtype=ops.dtype(y_pred))
+    p = ops.sum(ops.multiply(y_pred, one_hot), axis=-1)
+    return ops.divide(ops.subtract(1.0, ops.power(p, q)), q)
+
+
 # -- classes -------------------------------------------------------------------------
 class LossFunctionWrapper(Loss):
     """A ``Loss`` around a per-sample function ``fn(y_true, y_pred, **kwargs)``.
@@ -606,13 +724,82 @@ class Tversky(LossFunctionWrapper):
         return config
 
 
+class CTC(LossFunctionWrapper):
+    """Connectionist temporal classification loss (see ``ctc``).
+
+    ``y_true`` is ``(batch, max_label_length)`` integer labels padded with 0 (the
+    blank); ``y_pred`` is ``(batch, time_steps, num_classes)`` logits.
+    """
+
+    _cast_y_true = False  # integer labels
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self):
+        return Loss.get_config(self)
+
+
+class Circle(LossFunctionWrapper):
+    """Circle loss between integer labels and L2-normalized embeddings (see ``circle``).
+
+    The model should end with a linear ``Dense`` followed by ``UnitNormalization``.
+
+    Args:
+        gamma: the scale of the similarity scores (default 80.0).
+        margin: the relaxation margin (default 0.4).
+        remove_diagonal: whether a sample is not its own positive (default True).
+    """
+
+    _cast_y_true = False  # integer labels
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
+                 reduction="sum_over_batch_size", name="circle", dtype=None):
+        super().__init__(circle, name=name, reduction=reduction, dtype=dtype, gamma=gamma,
+                         margin=margin, remove_diagonal=remove_diagonal)
+        self.gamma = gamma
+        self.margin = margin
+        self.remove_diagonal = remove_diagonal
+
+    def get_config(self):
+        config = Loss.get_config(self)
+        config.update({"gamma": self.gamma, "margin": self.margin,
+                       "remove_diagonal": self.remove_diagonal})
+        return config
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized cross entropy for integer labels, robust to label noise.
+
+    Args:
+        q: in (0, 1) (default 0.5): near 0 it behaves like crossentropy, near 1
+            like mean absolute error.
+    """
+
+    _cast_y_true = False  # integer labels
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size",
+                 name="categorical_generalized_cross_entropy", dtype=None):
+        if not 0 < q < 1:
+            raise ValueError(f"q must be in the interval (0, 1). Received: q={q}")
+        super().__init__(categorical_generalized_cross_entropy, name=name, reduction=reduction,
+                         dtype=dtype, q=q)
+        self.q = q
+
+    def get_config(self):
+        config = Loss.get_config(self)
+        config.update({"q": self.q})
+        return config
+
+
 ALL_LOSS_CLASSES = (
     Loss, LossFunctionWrapper,
     KLDivergence, Poisson, BinaryCrossentropy, BinaryFocalCrossentropy,
     CategoricalCrossentropy, CategoricalFocalCrossentropy, SparseCategoricalCrossentropy,
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, CosineSimilarity, LogCosh, Huber,
-    Hinge, SquaredHinge, CategoricalHinge, Dice, Tversky,
+    Hinge, SquaredHinge, CategoricalHinge, Dice, Tversky, CTC, Circle,
+    CategoricalGeneralizedCrossEntropy,
 )
 
 ALL_LOSS_FUNCTIONS = (
@@ -620,7 +807,8 @@ ALL_LOSS_FUNCTIONS = (
     categorical_crossentropy, categorical_focal_crossentropy, sparse_categorical_crossentropy,
     mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_logarithmic_error, cosine_similarity, log_cosh, huber,
-    hinge, squared_hinge, categorical_hinge, dice, tversky,
+    hinge, squared_hinge, categorical_hinge, dice, tversky, ctc, circle,
+    categorical_generalized_cross_entropy,
 )
 
 #: Short names (Keras 3's, plus its legacy spellings) -> loss functions.

@@ -6,18 +6,25 @@ Shipped by the ``cornu-optimizers`` distribution and registered through the
 """
 from cornu.optimizers import schedules
 from cornu.optimizers.adadelta import Adadelta
+from cornu.optimizers.adafactor import Adafactor
 from cornu.optimizers.adagrad import Adagrad
 from cornu.optimizers.adam import Adam
 from cornu.optimizers.adamax import Adamax
 from cornu.optimizers.adamw import AdamW
+from cornu.optimizers.ftrl import Ftrl
+from cornu.optimizers.lamb import Lamb
 from cornu.optimizers.lion import Lion
+from cornu.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from cornu.optimizers.muon import Muon
 from cornu.optimizers.nadam import Nadam
 from cornu.optimizers.optimizer import Optimizer
 from cornu.optimizers.rmsprop import RMSprop
+from cornu.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from cornu.optimizers.sgd import SGD
 from cornu.serialization import make_kind_api
 
-ALL_OPTIMIZERS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
+ALL_OPTIMIZERS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, Lamb,
+                  Adafactor, Muon, ScheduleFreeAdamW, LossScaleOptimizer)
 
 serialize, deserialize, get = make_kind_api("optimizer", Optimizer, instantiate=True)
 serialize.__doc__ = "The Keras-format config of an optimizer."
@@ -35,6 +42,12 @@ __all__ = [
     "Adamax",
     "Nadam",
     "Lion",
+    "Ftrl",
+    "Lamb",
+    "Adafactor",
+    "Muon",
+    "ScheduleFreeAdamW",
+    "LossScaleOptimizer",
     "schedules",
     "get",
     "serialize",

@@ -113,6 +113,30 @@ class OpsMath:
     def stack(self, xs):
         return self._ops().stack(xs)
 
+    def mean(self, x, axis=None, keepdims=False):
+        return self._ops().mean(x, axis=axis, keepdims=keepdims)
+
+    def sum(self, x, axis=None, keepdims=False):
+        return self._ops().sum(x, axis=axis, keepdims=keepdims)
+
+    def expand_dims(self, x, axis):
+        return self._ops().expand_dims(x, axis)
+
+    def matmul(self, a, b):
+        return self._ops().matmul(a, b)
+
+    def swap_last_axes(self, x):
+        """``x`` with its last two axes swapped (the matrix transpose)."""
+        ops = self._ops()
+        perm = list(range(len(x.shape)))
+        perm[-2], perm[-1] = perm[-1], perm[-2]
+        return ops.transpose(x, perm)
+
+    def all_finite(self, xs):
+        """A boolean scalar: whether every element of every tensor in ``xs`` is finite."""
+        ops = self._ops()
+        return ops.all(ops.stack([ops.all(ops.isfinite(x)) for x in xs]))
+
     # -- control flow and state ----------------------------------------------------
     def run_if(self, pred, true_fn, false_fn):
         """Run ``true_fn()`` or ``false_fn()`` (side effects only) depending on ``pred``."""
@@ -209,6 +233,29 @@ class TorchMath(OpsMath):
     def stack(self, xs):
         return self.torch.stack(xs)
 
+    def mean(self, x, axis=None, keepdims=False):
+        if axis is None:
+            return self.torch.mean(x)
+        return self.torch.mean(x, dim=axis, keepdim=keepdims)
+
+    def sum(self, x, axis=None, keepdims=False):
+        if axis is None:
+            return self.torch.sum(x)
+        return self.torch.sum(x, dim=axis, keepdim=keepdims)
+
+    def expand_dims(self, x, axis):
+        return self.torch.unsqueeze(x, axis)
+
+    def matmul(self, a, b):
+        return self.torch.matmul(a, b)
+
+    def swap_last_axes(self, x):
+        return self.torch.transpose(x, -2, -1)
+
+    def all_finite(self, xs):
+        torch = self.torch
+        return torch.stack([torch.isfinite(x).all() for x in xs]).all()
+
     def densify(self, g):
         return g.to_dense() if g.is_sparse else g
 
@@ -303,6 +350,25 @@ class TFMath(OpsMath):
 
     def stack(self, xs):
         return self.tf.stack(xs)
+
+    def mean(self, x, axis=None, keepdims=False):
+        return self.tf.reduce_mean(x, axis=axis, keepdims=keepdims)
+
+    def sum(self, x, axis=None, keepdims=False):
+        return self.tf.reduce_sum(x, axis=axis, keepdims=keepdims)
+
+    def expand_dims(self, x, axis):
+        return self.tf.expand_dims(x, axis)
+
+    def matmul(self, a, b):
+        return self.tf.linalg.matmul(a, b)
+
+    def swap_last_axes(self, x):
+        return self.tf.linalg.matrix_transpose(x)
+
+    def all_finite(self, xs):
+        tf = self.tf
+        return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(x)) for x in xs]))
 
     def densify(self, g):
         if isinstance(g, self.tf.IndexedSlices):

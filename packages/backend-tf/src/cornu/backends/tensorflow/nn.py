@@ -566,6 +566,48 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return -tf.reduce_sum(target * log_prob, axis=axis)
 
 
+def _check_sparse_labels(target, num_classes, name):
+    """``target``, checked to hold labels in ``[0, num_classes)``.
+
+    Eagerly a bad label raises a ValueError naming ``name``, the number of
+    classes and the label; inside a ``tf.function`` a ``tf.debugging.Assert``
+    with the same message guards the returned tensor (an ``InvalidArgumentError``
+    when the step runs).  The cost is one min and one max reduction.
+    """
+    if tf.executing_eagerly():
+        if tf.size(target) == 0:
+            return target
+        low, high = int(tf.reduce_min(target)), int(tf.reduce_max(target))
+        n = int(num_classes)
+        if low < 0 or high >= n:
+            head, tail = _label_error(name, n)
+            raise ValueError(f"{head} {low if low < 0 else high}{tail}")
+        return target
+    low = tf.reduce_min(target)
+    high = tf.reduce_max(target)
+    valid = tf.logical_and(low >= 0, high < tf.cast(num_classes, target.dtype))
+    bad = tf.where(low < 0, low, high)
+    if isinstance(num_classes, int):
+        data = [*_label_error(name, num_classes)]
+        data.insert(1, bad)
+    else:  # a dynamic class axis: its size is printed as data too
+        head, tail = _label_error(name, "n")
+        data = [head, bad, tail, "n =", num_classes]
+    check = tf.debugging.Assert(valid, data, summarize=1)
+    with tf.control_dependencies([check]):
+        return tf.identity(target)
+
+
+def _label_error(name, num_classes):
+    """The error message around the bad label: ``(before, after)``."""
+    return (
+        f"{name}: received a label value of",
+        f", outside the valid range [0, {num_classes}) for {num_classes} classes (the size "
+        "of the class axis of `output`/`y_pred`). Labels must be class indices: check the "
+        "labels and the number of output units, or pass `ignore_class` for a padding label.",
+    )
+
+
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = to_float(output)
     target = _tensor(target)
@@ -583,7 +625,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             "sparse_categorical_crossentropy: `target` must have rank `output.ndim - 1`, "
             f"received target.shape={target.shape}, output.shape={output.shape}"
         )
-    target = index_tensor(target)
+    num_classes = output.shape[axis] or tf.shape(output)[axis]
+    target = _check_sparse_labels(index_tensor(target), num_classes,
+                                  "sparse_categorical_crossentropy")
     logits = None if from_logits else _softmax_logits(output, axis)
     if logits is not None:
         output, from_logits = logits, True
@@ -607,6 +651,42 @@ def binary_crossentropy(target, output, from_logits=False):
         return tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
     output = tf.clip_by_value(output, epsilon(), 1.0 - epsilon())
     return -(target * tf.math.log(output) + (1.0 - target) * tf.math.log(1.0 - output))
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """Connectionist temporal classification loss, one value per sample.
+
+    Args:
+        target: ``(batch, max_target_length)`` integer labels, padded after
+            ``target_length``; they must not contain ``mask_index``.
+        output: ``(batch, max_output_length, num_classes)`` logits (not softmaxed).
+        target_length: ``(batch,)`` the number of labels of each sample.
+        output_length: ``(batch,)`` the number of valid time steps of each sample.
+        mask_index: the blank class (default 0).
+    Returns:
+        ``(batch,)`` negative log-likelihoods, in ``output``'s dtype promoted to at
+        least float32.  ``tf.nn.ctc_loss`` computes in float32 (float64 inputs too),
+        and gives a large finite value (hundreds) where no alignment is possible,
+        where the torch backend gives ``inf`` (as Keras 3 on each framework).
+    """
+    output = to_float(output)
+    target = _tensor(target)
+    if output.shape.rank != 3 or target.shape.rank != 2:
+        raise ValueError(
+            "ctc_loss: expected `target` of shape (batch, max_target_length) and `output` of "
+            "shape (batch, max_output_length, num_classes), received "
+            f"target.shape={target.shape}, output.shape={output.shape}"
+        )
+    result_dtype = tf.float32 if output.dtype in (tf.float16, tf.bfloat16) else output.dtype
+    loss = tf.nn.ctc_loss(
+        labels=tf.cast(target, tf.int32),
+        logits=tf.cast(output, tf.float32),
+        label_length=tf.cast(_tensor(target_length), tf.int32),
+        logit_length=tf.cast(_tensor(output_length), tf.int32),
+        logits_time_major=False,
+        blank_index=int(mask_index),
+    )
+    return tf.cast(loss, result_dtype)
 
 
 # -- normalization ------------------------------------------------------------------------

@@ -552,6 +552,41 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return -torch.sum(target * log_prob, dim=axis)
 
 
+def _check_sparse_labels(target, num_classes, name):
+    """Raise a ValueError naming ``name`` if a label is outside ``[0, num_classes)``.
+
+    On the CPU this costs one min/max reduction and a read of its two values. On an
+    accelerator a host read would synchronize every step, so the check is queued on
+    the device instead (``torch._assert_async``: the error surfaces at the next sync,
+    still carrying the message). Skipped while ``torch.compile`` traces, where a
+    data-dependent branch would break the graph.
+    """
+    if target.numel() == 0 or torch.compiler.is_compiling():
+        return
+    if target.device.type != "cpu":
+        head, tail = _label_error(name, num_classes)
+        valid = torch.logical_and(target >= 0, target < num_classes).all()
+        torch._assert_async(valid, f"{head} a value{tail}")
+        return
+    low, high = torch.stack(torch.aminmax(target)).tolist()
+    if low < 0 or high >= num_classes:
+        bad = low if low < 0 else high
+        if isinstance(bad, float) and bad.is_integer():
+            bad = int(bad)
+        head, tail = _label_error(name, num_classes)
+        raise ValueError(f"{head} {bad}{tail}")
+
+
+def _label_error(name, num_classes):
+    """The error message around the bad label: ``(before, after)``."""
+    return (
+        f"{name}: received a label value of",
+        f", outside the valid range [0, {num_classes}) for {num_classes} classes (the size "
+        "of the class axis of `output`/`y_pred`). Labels must be class indices: check the "
+        "labels and the number of output units, or pass `ignore_class` for a padding label.",
+    )
+
+
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = to_float(output)
     target = _tensor(target)
@@ -568,6 +603,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             "sparse_categorical_crossentropy: `target` must have rank `output.ndim - 1`, "
             f"received target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
         )
+    _check_sparse_labels(target, output.shape[axis], "sparse_categorical_crossentropy")
     logits = None if from_logits else _softmax_logits(output, axis)
     if logits is not None:
         output, from_logits = logits, True
@@ -591,6 +627,38 @@ def binary_crossentropy(target, output, from_logits=False):
         return F.binary_cross_entropy_with_logits(output, target, reduction="none")
     output = torch.clamp(output, epsilon(), 1.0 - epsilon())
     return -(target * torch.log(output) + (1.0 - target) * torch.log(1.0 - output))
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """Connectionist temporal classification loss, one value per sample.
+
+    Args:
+        target: ``(batch, max_target_length)`` integer labels, padded after
+            ``target_length``; they must not contain ``mask_index``.
+        output: ``(batch, max_output_length, num_classes)`` logits (not softmaxed).
+        target_length: ``(batch,)`` the number of labels of each sample.
+        output_length: ``(batch,)`` the number of valid time steps of each sample.
+        mask_index: the blank class (default 0).
+    Returns:
+        ``(batch,)`` negative log-likelihoods, in ``output``'s dtype promoted to at
+        least float32; ``inf`` where no alignment is possible (the TensorFlow
+        backend gives a large finite value there, as Keras 3 on each framework).
+    """
+    output = to_float(output)
+    target = _tensor(target)
+    if output.ndim != 3 or target.ndim != 2:
+        raise ValueError(
+            "ctc_loss: expected `target` of shape (batch, max_target_length) and `output` of "
+            "shape (batch, max_output_length, num_classes), received "
+            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
+    if output.dtype in (torch.float16, torch.bfloat16):
+        output = output.float()
+    log_probs = torch.log_softmax(output, dim=-1).transpose(0, 1)  # time-major
+    return F.ctc_loss(
+        log_probs, target.long(), _tensor(output_length).long(), _tensor(target_length).long(),
+        blank=int(mask_index), reduction="none",
+    )
 
 
 # -- normalization ------------------------------------------------------------------------
