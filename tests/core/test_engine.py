@@ -232,3 +232,28 @@ def test_summary_layout():
     assert " Total params: 12 (48.00 B)" in lines
     assert " Trainable params: 12 (48.00 B)" in lines
     assert " Non-trainable params: 0 (0.00 B)" in lines
+
+
+def _sparsemax_reference(z):
+    """Martins and Astudillo (2016), Algorithm 1, one row at a time."""
+    out = np.zeros_like(z)
+    for i, row in enumerate(z):
+        s = np.sort(row)[::-1]
+        k = np.arange(1, len(s) + 1)
+        support = 1 + k * s > np.cumsum(s)
+        kz = k[support][-1]
+        tau = (np.cumsum(s)[kz - 1] - 1) / kz
+        out[i] = np.maximum(row - tau, 0)
+    return out
+
+
+def test_sparse_activations_against_their_definitions():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(6, 5)).astype("float32") * 2
+    got = ops.convert_to_numpy(cornu.activations.get("sparsemax")(z))
+    np.testing.assert_allclose(got, _sparsemax_reference(z), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got.sum(-1), 1.0, rtol=1e-5)
+    x = np.linspace(-2, 2, 9).astype("float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(cornu.activations.sparse_sigmoid(x)),
+                               np.where(x <= -1, 0, np.where(x >= 1, 1, 0.5 * (x + 1))))
+    assert cornu.initializers.glorot_uniform is cornu.initializers.GlorotUniform

@@ -25,6 +25,8 @@ from cornu.activations.activations import (
     softplus,
     softsign,
     sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
     squareplus,
     swish,
     tanh,

@@ -104,6 +104,32 @@ def sigmoid(x):
     return ops.sigmoid(x)
 
 
+def sparse_sigmoid(x):
+    """0 for x <= -1, 1 for x >= 1, and (x + 1) / 2 in between."""
+    x = ops.convert_to_tensor(x)
+    return ops.clip(ops.multiply(ops.add(x, 1.0), 0.5), 0.0, 1.0)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``.
+
+    Like softmax its outputs sum to 1, but it can give exact zeros (Martins and
+    Astudillo, 2016): ``max(x - tau, 0)`` with ``tau`` chosen so the sum is 1.
+    """
+    x = ops.convert_to_tensor(x)
+    ranked = ops.flip(ops.sort(x, axis=axis), axis=axis)  # descending
+    cumulative = ops.cumsum(ranked, axis=axis)
+    size = x.shape[axis]
+    shape = [1] * len(x.shape)
+    shape[axis] = size
+    k = ops.reshape(ops.arange(1, size + 1, dtype=x.dtype), shape)
+    support = ops.greater(ops.multiply(k, ranked), ops.subtract(cumulative, 1.0))
+    count = ops.sum(ops.cast(support, x.dtype), axis=axis, keepdims=True)
+    total = ops.sum(ops.where(support, ranked, ops.zeros_like(ranked)), axis=axis, keepdims=True)
+    tau = ops.divide(ops.subtract(total, 1.0), count)
+    return ops.maximum(ops.subtract(x, tau), 0.0)
+
+
 def log_sigmoid(x):
     return ops.negative(ops.softplus(ops.negative(x)))
 
@@ -147,7 +173,7 @@ def linear(x):
 ALL_ACTIVATIONS = (
     relu, leaky_relu, relu6, softmax, log_softmax, elu, selu, softplus, softsign, silu,
     gelu, celu, glu, tanh, tanh_shrink, hard_tanh, hard_shrink, soft_shrink, threshold,
-    sigmoid, log_sigmoid, exponential, hard_sigmoid, hard_silu, mish, sparse_plus,
+    sigmoid, sparse_sigmoid, sparsemax, log_sigmoid, exponential, hard_sigmoid, hard_silu, mish, sparse_plus,
     squareplus, linear,
 )
 ALIASES = {"swish": silu, "hard_swish": hard_silu}
