@@ -14,6 +14,11 @@ import numpy as np
 import tensorflow as tf
 
 from cornu import config
+from cornu.dtypes import ALIASES as _ALIASES
+from cornu.dtypes import BITS as _BITS
+from cornu.dtypes import PY_TYPES as _PY_TYPES
+from cornu.dtypes import kind
+from cornu.dtypes import promote_types as _promote2
 
 
 def _exclude_cornu_from_autograph():
@@ -39,17 +44,6 @@ _STR_TO_TF = {
     "int64": tf.int64, "float16": tf.float16, "bfloat16": tf.bfloat16,
     "float32": tf.float32, "float64": tf.float64, "complex64": tf.complex64,
     "complex128": tf.complex128, "string": tf.string,
-}
-_ALIASES = {
-    "float": "float32", "double": "float64", "half": "float16", "int": "int64",
-    "long": "int64", "bool_": "bool", "boolean": "bool",
-}
-_PY_TYPES = {bool: "bool", int: "int64", float: "float32", complex: "complex64"}
-_BITS = {
-    "bool": 1, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64,
-    "int8": 8, "int16": 16, "int32": 32, "int64": 64,
-    "float16": 16, "bfloat16": 16, "float32": 32, "float64": 64,
-    "complex64": 64, "complex128": 128, "string": 0,
 }
 
 
@@ -92,41 +86,12 @@ def dtype_of(x):
     return x.dtype.name if isinstance(x.dtype, tf.DType) else standardize_dtype(x.dtype)
 
 
-def kind(dtype):
-    """0 bool, 1 unsigned int, 2 signed int, 3 float, 4 complex."""
-    if dtype == "bool":
-        return 0
-    if dtype.startswith("uint"):
-        return 1
-    if dtype.startswith("int"):
-        return 2
-    if dtype.startswith("complex"):
-        return 4
-    return 3
 
 
-def is_float_dtype(dtype):
-    return kind(dtype) == 3
 
 
-def is_int_dtype(dtype):
-    return kind(dtype) in (1, 2)
 
 
-def _promote2(a, b):
-    if a == b:
-        return a
-    ka, kb = kind(a), kind(b)
-    if ka in (1, 2) and kb in (1, 2) and ka != kb:
-        s, u = (a, b) if ka == 2 else (b, a)
-        if _BITS[u] < _BITS[s]:
-            return s
-        return f"int{builtins.min(2 * _BITS[u], 64)}"
-    if ka != kb:
-        return a if ka > kb else b
-    if ka == 3 and {a, b} == {"float16", "bfloat16"}:
-        return "float32"
-    return a if _BITS[a] >= _BITS[b] else b
 
 
 def result_type(*args):

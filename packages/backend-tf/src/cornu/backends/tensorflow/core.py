@@ -3,50 +3,9 @@ import numpy as np
 import tensorflow as tf
 
 from cornu import config
+from cornu.backends.tensorflow._utils import standardize_dtype, to_tf_dtype
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
-
-_TF_DTYPES = {
-    "float16": tf.float16, "bfloat16": tf.bfloat16, "float32": tf.float32,
-    "float64": tf.float64, "uint8": tf.uint8, "uint16": tf.uint16, "uint32": tf.uint32,
-    "uint64": tf.uint64, "int8": tf.int8, "int16": tf.int16, "int32": tf.int32,
-    "int64": tf.int64, "bool": tf.bool, "string": tf.string,
-    "complex64": tf.complex64, "complex128": tf.complex128,
-}
-
-
-def standardize_dtype(dtype):
-    """A Keras dtype string ("float32", "int64", ...) from any dtype-like value."""
-    if dtype is None:
-        return config.floatx()
-    if isinstance(dtype, str):
-        if dtype in _TF_DTYPES:
-            return dtype
-        if dtype == "float":
-            return "float32"
-        if dtype == "int":
-            return "int64"
-    if isinstance(dtype, tf.DType):
-        return dtype.name
-    if dtype is float:
-        return "float32"
-    if dtype is int:
-        return "int64"
-    if dtype is bool:
-        return "bool"
-    name = getattr(dtype, "name", None)
-    if isinstance(name, str) and name in _TF_DTYPES:
-        return name
-    try:
-        return np.dtype(dtype).name
-    except TypeError:
-        raise ValueError(f"Invalid dtype: {dtype!r}") from None
-
-
-def to_tf_dtype(dtype):
-    if isinstance(dtype, tf.DType):
-        return dtype
-    return _TF_DTYPES[standardize_dtype(dtype)]
 
 
 def is_tensor(x):

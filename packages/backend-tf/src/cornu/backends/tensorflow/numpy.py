@@ -16,7 +16,6 @@ from cornu.backends.tensorflow._utils import (
     dynamic_shape,
     floatx,
     index_tensor,
-    kind,
     promote,
     result_type,
     shape_tensor_or_tuple,
@@ -24,6 +23,7 @@ from cornu.backends.tensorflow._utils import (
     to_tensor,
     to_tf_dtype,
 )
+from cornu.dtypes import kind
 
 _tensor = to_tensor
 

@@ -16,11 +16,11 @@ import tensorflow as tf
 
 from cornu.backends.tensorflow._utils import (
     floatx,
-    is_float_dtype,
     standardize_dtype,
     to_tensor,
     to_tf_dtype,
 )
+from cornu.dtypes import is_float_dtype
 
 
 def make_default_seed():

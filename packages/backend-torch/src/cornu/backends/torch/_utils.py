@@ -11,6 +11,11 @@ import numpy as np
 import torch
 
 from cornu import config
+from cornu.dtypes import ALIASES as _ALIASES
+from cornu.dtypes import BITS as _BITS
+from cornu.dtypes import PY_TYPES as _PY_TYPES
+from cornu.dtypes import kind
+from cornu.dtypes import promote_types as _promote2
 from cornu.variables import Variable
 
 # -- dtypes -----------------------------------------------------------------
@@ -32,19 +37,7 @@ for _name in ("uint16", "uint32", "uint64"):
     if hasattr(torch, _name):
         _STR_TO_TORCH[_name] = getattr(torch, _name)
 _TORCH_TO_STR = {v: k for k, v in _STR_TO_TORCH.items()}
-_ALIASES = {
-    "float": "float32", "double": "float64", "half": "float16", "int": "int64",
-    "long": "int64", "bool_": "bool", "boolean": "bool",
-}
-_PY_TYPES = {bool: "bool", int: "int64", float: "float32", complex: "complex64"}
 
-FLOATS = ("float16", "bfloat16", "float32", "float64")
-_BITS = {
-    "bool": 1, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64,
-    "int8": 8, "int16": 16, "int32": 32, "int64": 64,
-    "float16": 16, "bfloat16": 16, "float32": 32, "float64": 64,
-    "complex64": 64, "complex128": 128,
-}
 
 
 def floatx():
@@ -92,42 +85,12 @@ def dtype_of(x):
     return _TORCH_TO_STR[x.dtype] if isinstance(x, torch.Tensor) else standardize_dtype(x.dtype)
 
 
-def kind(dtype):
-    """0 bool, 1 unsigned int, 2 signed int, 3 float, 4 complex."""
-    if dtype == "bool":
-        return 0
-    if dtype.startswith("uint"):
-        return 1
-    if dtype.startswith("int"):
-        return 2
-    if dtype.startswith("complex"):
-        return 4
-    return 3
 
 
-def is_float_dtype(dtype):
-    return kind(dtype) == 3
 
 
-def is_int_dtype(dtype):
-    return kind(dtype) in (1, 2)
 
 
-def _promote2(a, b):
-    if a == b:
-        return a
-    ka, kb = kind(a), kind(b)
-    ia, ib = ka in (1, 2), kb in (1, 2)
-    if ia and ib and ka != kb:  # signed vs unsigned
-        s, u = (a, b) if ka == 2 else (b, a)
-        if _BITS[u] < _BITS[s]:
-            return s
-        return f"int{builtins.min(2 * _BITS[u], 64)}"
-    if ka != kb:
-        return a if ka > kb else b
-    if ka == 3 and {a, b} == {"float16", "bfloat16"}:
-        return "float32"
-    return a if _BITS[a] >= _BITS[b] else b
 
 
 def result_type(*args):

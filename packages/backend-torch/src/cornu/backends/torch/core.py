@@ -3,54 +3,11 @@ import numpy as np
 import torch
 
 from cornu import config
+from cornu.backends.torch._utils import standardize_dtype, to_torch_dtype
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
 
 DEFAULT_DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-_TORCH_DTYPES = {
-    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-    "float64": torch.float64, "uint8": torch.uint8, "uint16": torch.uint16,
-    "uint32": torch.uint32, "uint64": torch.uint64, "int8": torch.int8,
-    "int16": torch.int16, "int32": torch.int32, "int64": torch.int64,
-    "bool": torch.bool, "complex64": torch.complex64, "complex128": torch.complex128,
-}
-_NAMES = {v: k for k, v in _TORCH_DTYPES.items()}
-
-
-def standardize_dtype(dtype):
-    """A Keras dtype string ("float32", "int64", ...) from any dtype-like value."""
-    if dtype is None:
-        return config.floatx()
-    if isinstance(dtype, str):
-        if dtype in _TORCH_DTYPES:
-            return dtype
-        if dtype == "float":
-            return "float32"
-        if dtype == "int":
-            return "int64"
-    if isinstance(dtype, torch.dtype):
-        return _NAMES[dtype]
-    if dtype is float:
-        return "float32"
-    if dtype is int:
-        return "int64"
-    if dtype is bool:
-        return "bool"
-    name = getattr(dtype, "name", None)
-    if isinstance(name, str) and name in _TORCH_DTYPES:
-        return name
-    try:
-        return np.dtype(dtype).name
-    except TypeError:
-        raise ValueError(f"Invalid dtype: {dtype!r}") from None
-
-
-def to_torch_dtype(dtype):
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    return _TORCH_DTYPES[standardize_dtype(dtype)]
-
 
 def is_tensor(x):
     return isinstance(x, torch.Tensor)

@@ -9,14 +9,13 @@ from cornu.backends.torch._utils import (
     dtype_of,
     floatx,
     get_device,
-    is_float_dtype,
-    kind,
     promote,
     result_type,
     to_float,
     to_tensor,
     to_torch_dtype,
 )
+from cornu.dtypes import is_float_dtype, kind
 from cornu.variables import Variable
 
 _tensor = to_tensor

@@ -16,11 +16,11 @@ import torch
 from cornu.backends.torch._utils import (
     floatx,
     get_device,
-    is_float_dtype,
     standardize_dtype,
     to_tensor,
     to_torch_dtype,
 )
+from cornu.dtypes import is_float_dtype
 
 
 def set_global_seed(seed):
