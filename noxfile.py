@@ -84,9 +84,13 @@ ENTRY_POINTS: dict[str, dict[str, dict[str, str]]] = {
     "backend-tf": {"cornu.backends": {"tensorflow": "cornu.backends.tensorflow"}},
 }
 
+#: Extras the per-package sessions install with a wheel (cornu-callbacks' TensorBoard
+#: writer needs the optional `tensorboard` package, which its tests read files back with).
+EXTRAS = {"backend-tf": "[cpu]", "callbacks": "[tensorboard]"}
+
 #: What the tests compare against, and what they run with.
 TEST_DEPS = ["pytest"]
-REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn"]
+REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard"]
 
 DEFAULT_SESSIONS = [
     "lint",
@@ -234,7 +238,7 @@ def _make_package_session(pkg: str) -> None:
         pkgs = closure([pkg, BACKEND_PACKAGE[backend], TEST_PLUGIN])
         wheels = build_wheels(session, pkgs)
         reqs = [
-            wheel_req(p, w, "[cpu]" if p == "backend-tf" else "") for p, w in wheels.items()
+            wheel_req(p, w, EXTRAS.get(p, "")) for p, w in wheels.items()
         ]
         pip_install(session, *reqs, *TEST_DEPS)
         session.run("python", "-m", "pip", "check")

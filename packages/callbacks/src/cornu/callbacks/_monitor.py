@@ -1,6 +1,9 @@
-"""Shared logic for callbacks that watch a logged quantity (EarlyStopping, ModelCheckpoint)."""
+"""Shared logic for callbacks that watch a logged quantity (EarlyStopping, ModelCheckpoint,
+ReduceLROnPlateau) and read numbers from logs."""
 import operator
 import warnings
+
+import numpy as np
 
 _MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "fbeta", "iou", "r2", "correlation")
 
@@ -31,3 +34,24 @@ def get_monitor_value(logs, monitor, owner):
             stacklevel=3,
         )
     return value
+
+
+def is_improvement(op, value, reference, min_delta):
+    """Whether ``value`` beats ``reference`` by more than ``min_delta`` (None: always)."""
+    if reference is None:
+        return True
+    delta = -abs(min_delta) if op is operator.lt else abs(min_delta)
+    return op(value - delta, reference)
+
+
+def to_float(value):
+    """A Python float for a logged scalar or a learning rate (float, numpy or tensor)."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, (np.ndarray, np.generic)):
+        from cornu.backend import get_backend
+
+        if hasattr(value, "value") and not hasattr(value, "shape"):
+            value = value.value
+        value = get_backend().core.convert_to_numpy(value)
+    return float(np.asarray(value))

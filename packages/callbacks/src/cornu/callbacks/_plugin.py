@@ -4,8 +4,9 @@ from cornu.plugins import hookimpl
 
 @hookimpl
 def cornu_register_callbacks(register):
-    from cornu.callbacks.early_stopping import EarlyStopping
-    from cornu.callbacks.model_checkpoint import ModelCheckpoint
+    from cornu import callbacks
 
-    register(EarlyStopping)
-    register(ModelCheckpoint)
+    for name in callbacks.__all__:
+        if name in ("Callback", "CallbackList", "History", "ProgbarLogger"):
+            continue  # cornu-core's infrastructure, not this distribution's
+        register(getattr(callbacks, name))

@@ -1,7 +1,5 @@
 """Stop training when a monitored quantity stops improving."""
-import operator
-
-from cornu.callbacks._monitor import get_monitor_value, monitor_op
+from cornu.callbacks._monitor import get_monitor_value, is_improvement, monitor_op
 from cornu.engine.callbacks import Callback
 
 
@@ -38,10 +36,7 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
 
     def _is_improvement(self, value, reference):
-        if reference is None:
-            return True
-        delta = -self.min_delta if self.monitor_op is operator.lt else self.min_delta
-        return self.monitor_op(value - delta, reference)
+        return is_improvement(self.monitor_op, value, reference, self.min_delta)
 
     def on_train_begin(self, logs=None):
         self.wait = 0

@@ -82,6 +82,8 @@ class Callback:
 
 
 def _overrides(callback, name):
+    if name in vars(callback):  # set on the instance, e.g. by LambdaCallback
+        return True
     method = getattr(type(callback), name, None)
     return method is not None and method is not getattr(Callback, name)
 

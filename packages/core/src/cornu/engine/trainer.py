@@ -6,6 +6,8 @@ tensorflow.  This module runs the epoch/batch loops, callbacks and logs; per
 step it does no registry lookup and no host copy (logs stay tensors until a
 callback or the end of the epoch needs numbers).
 """
+import itertools
+
 import numpy as np
 
 from cornu import tree
@@ -265,6 +267,7 @@ class Trainer:
         self.stop_training = False
         train_fn = None
         cbs.on_train_begin()
+        initial_epoch, skip_steps = self._resume_point(initial_epoch)
         epoch_logs = {}
         want_batch_begin = cbs.needs("on_train_batch_begin")
         want_batch_end = cbs.needs("on_train_batch_end")
@@ -272,7 +275,11 @@ class Trainer:
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1
-            for step, batch in enumerate(adapter):
+            batches = enumerate(adapter)
+            if skip_steps:  # resuming mid-epoch: the first batches were trained already
+                batches = itertools.islice(batches, skip_steps, None)
+                step, skip_steps = skip_steps - 1, 0
+            for step, batch in batches:
                 if train_fn is None:
                     self._ensure_built(batch[0])
                     train_fn = self.make_train_function()
@@ -302,6 +309,22 @@ class Trainer:
             finalize(self.trainable_variables)  # e.g. swap in the EMA weights
         cbs.on_train_end(epoch_logs)
         return self.history
+
+    def _resume_point(self, initial_epoch):
+        """The epoch fit starts at and the batches of it to skip.
+
+        A callback that restores a backup in ``on_train_begin`` (``BackupAndRestore``)
+        sets ``model._initial_epoch`` (as in Keras) and, to resume mid-epoch,
+        ``model._initial_step``: the batches of that epoch already trained.  Both are
+        consumed here, so the next fit starts from its own ``initial_epoch``.
+        """
+        epoch = getattr(self, "_initial_epoch", None)
+        step = getattr(self, "_initial_step", None)
+        self._initial_epoch = None
+        self._initial_step = None
+        if epoch is None:
+            return initial_epoch, 0
+        return max(int(epoch), initial_epoch), int(step or 0)
 
     # -- evaluate -----------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -357,11 +380,14 @@ class Trainer:
         predict_fn = None
         outputs = []
         want_end = cbs.needs("on_predict_batch_end")
+        want_begin = cbs.needs("on_predict_batch_begin")
         for step, batch in enumerate(adapter):
             if predict_fn is None:
                 if not self.built:
                     self._ensure_built(batch[0])
                 predict_fn = self.make_predict_function()
+            if want_begin:
+                cbs.on_predict_batch_begin(step)
             out = predict_fn(batch)
             outputs.append(out)
             if want_end:

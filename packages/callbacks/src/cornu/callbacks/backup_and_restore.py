@@ -1,0 +1,203 @@
+"""Back up the whole training state, so that a killed ``fit`` resumes where it stopped."""
+import json
+import os
+import shutil
+import warnings
+
+import h5py
+import numpy as np
+
+from cornu.engine.callbacks import Callback
+from cornu.saving.atomic import atomic_path
+from cornu.saving.weights import read_weights, write_weights
+
+_FORMAT = 1
+
+
+def _framework_rng_state():
+    """The global RNG state of the active framework (numpy array), or None."""
+    from cornu.backend import backend_name, get_backend
+
+    name = backend_name()
+    if name == "torch":
+        import torch
+
+        return torch.get_rng_state().numpy().copy()
+    if name == "tensorflow":
+        generator = getattr(get_backend().random, "_global_generator", None)
+        return None if generator is None else generator.state.numpy()
+    return None
+
+
+def _set_framework_rng_state(state):
+    from cornu.backend import backend_name, get_backend
+
+    name = backend_name()
+    if state is None:
+        return
+    if name == "torch":
+        import torch
+
+        torch.set_rng_state(torch.from_numpy(np.asarray(state, dtype=np.uint8)))
+    elif name == "tensorflow":
+        get_backend().random.global_seed_generator().state.assign(np.asarray(state))
+
+
+def _numpy_state_to_file(state):
+    kind, keys, pos, has_gauss, cached = state
+    return np.asarray(keys), {"kind": kind, "pos": int(pos), "has_gauss": int(has_gauss),
+                              "cached_gaussian": float(cached)}
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state while ``fit`` runs; a restarted ``fit`` resumes from it.
+
+    One backup is one file, ``<backup_dir>/latest.weights.h5``, written atomically
+    (a temporary file renamed over the last good backup once complete): the model's
+    weights, the optimizer's variables, the epoch and the batches of it done, the
+    running metric values, numpy's global RNG state as of the start of the epoch
+    (the array adapter shuffles with it, so a resumed epoch sees the same batches),
+    and the framework's global RNG state (torch's CPU generator, or the TensorFlow
+    backend's global ``SeedGenerator``).  On a restart, ``on_train_begin`` restores
+    all of it and ``fit`` continues with the epoch and batch after the backup,
+    ending with the same weights and epoch logs as an uninterrupted run.  As in
+    Keras, the ``History`` of the restarted ``fit`` holds the epochs it ran itself.
+    Layer-owned ``SeedGenerator``s are not part of the backup.
+
+    Args:
+        backup_dir: a directory used only by this callback.
+        save_freq: "epoch" (back up at the end of each epoch) or an int: back up
+            every that many batches (then mid-epoch).
+        double_checkpoint: keep the previous backup as ``latest.weights.h5.bkp`` and
+            fall back to it when the latest one cannot be read.
+        delete_checkpoint: remove ``backup_dir`` when training ends normally.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        if save_freq != "epoch" and not (
+            isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0
+        ):
+            raise ValueError(
+                "Invalid value for argument `save_freq`. "
+                f"Received: save_freq={save_freq}. "
+                "Expected either 'epoch' or an integer value."
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._prev_weights_path = f"{self._weights_path}.bkp"
+        self._batches_seen_since_last_saving = 0
+        self._current_epoch = 0
+        self._epoch_numpy_state = None
+        self._pending_metrics = None
+
+    # -- restore -------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        self._batches_seen_since_last_saving = 0
+        self._pending_metrics = None
+        if not self.model.built:
+            raise ValueError(
+                "To use the BackupAndRestore callback, your model must be built before you "
+                f"call `fit()`. Model {self.model.name!r} is unbuilt. You can build it "
+                "beforehand by calling it on a batch of data."
+            )
+        candidates = [p for p in (self._weights_path, self._prev_weights_path)
+                      if os.path.exists(p) and (p == self._weights_path or self.double_checkpoint)]
+        for i, path in enumerate(candidates):
+            try:
+                self._restore(path)
+                return
+            except (OSError, KeyError, ValueError) as err:
+                if i == len(candidates) - 1:
+                    raise
+                warnings.warn(f"BackupAndRestore: cannot read {path} ({err}); restoring the "
+                              f"previous backup {candidates[i + 1]}", stacklevel=2)
+
+    def _restore(self, path):
+        with h5py.File(path, "r") as f:
+            group = f["backup"]
+            meta = json.loads(group.attrs["metadata"])
+            if meta.get("format") != _FORMAT:
+                raise ValueError(f"unknown backup format {meta.get('format')!r}")
+            numpy_keys = np.asarray(group["numpy_rng_keys"][()])
+            framework = (np.asarray(group["framework_rng"][()])
+                         if "framework_rng" in group else None)
+            metrics = [np.asarray(group["metrics"][str(i)][()])
+                       for i in range(len(group["metrics"]))] if "metrics" in group else None
+            optimizer = getattr(self.model, "optimizer", None)
+            if optimizer is not None and not getattr(optimizer, "built", False):
+                optimizer.build(self.model.trainable_variables)
+            read_weights(self.model, f)
+        _set_framework_rng_state(framework)
+        np_meta = meta["numpy_rng"]
+        np.random.set_state((np_meta["kind"], numpy_keys, np_meta["pos"], np_meta["has_gauss"],
+                             np_meta["cached_gaussian"]))
+        self._current_epoch = meta["epoch"]
+        self.model._initial_epoch = meta["epoch"]
+        self.model._initial_step = meta["step"]
+        self._pending_metrics = metrics if meta["step"] else None
+
+    # -- back up -------------------------------------------------------------------
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+        # The array adapter draws this epoch's shuffle after this hook: a mid-epoch
+        # backup stores the state from before it, so a resumed epoch reshuffles alike.
+        self._epoch_numpy_state = np.random.get_state()
+        if self._pending_metrics is not None:  # resuming mid-epoch: the running means
+            for variable, value in zip(self.model.metrics_variables, self._pending_metrics):
+                variable.assign(value)
+            self._pending_metrics = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_seen_since_last_saving += 1
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            self._save_model(self._current_epoch, batch + 1, self._epoch_numpy_state)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        if self.save_freq == "epoch":
+            self._save_model(epoch + 1, 0, np.random.get_state())
+
+    def _save_model(self, epoch, step, numpy_state):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._weights_path):
+            with atomic_path(self._prev_weights_path) as tmp:
+                shutil.copyfile(self._weights_path, tmp)
+        with atomic_path(self._weights_path) as tmp:
+            with h5py.File(tmp, "w") as f:
+                self._write_backup(f, epoch, step, numpy_state)
+
+    def _write_backup(self, h5file, epoch, step, numpy_state):
+        """Write one complete backup into the open (temporary) h5 file."""
+        write_weights(self.model, h5file)
+        group = h5file.create_group("backup")
+        keys, np_meta = _numpy_state_to_file(numpy_state)
+        group.create_dataset("numpy_rng_keys", data=keys)
+        framework = _framework_rng_state()
+        if framework is not None:
+            group.create_dataset("framework_rng", data=framework)
+        if step:
+            metrics = group.create_group("metrics")
+            for i, variable in enumerate(self.model.metrics_variables):
+                metrics.create_dataset(str(i), data=np.asarray(variable.numpy()))
+        group.attrs["metadata"] = json.dumps(
+            {"format": _FORMAT, "epoch": int(epoch), "step": int(step), "numpy_rng": np_meta}
+        )
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
+
+    def get_config(self):
+        return {"backup_dir": self.backup_dir, "save_freq": self.save_freq,
+                "double_checkpoint": self.double_checkpoint,
+                "delete_checkpoint": self.delete_checkpoint}
