@@ -139,6 +139,7 @@ class BackupAndRestore(Callback):
         np.random.set_state((np_meta["kind"], numpy_keys, np_meta["pos"], np_meta["has_gauss"],
                              np_meta["cached_gaussian"]))
         self._current_epoch = meta["epoch"]
+        self.model._restored_history = meta.get("history")
         self.model._initial_epoch = meta["epoch"]
         self.model._initial_step = meta["step"]
         self._pending_metrics = metrics if meta["step"] else None
@@ -165,18 +166,18 @@ class BackupAndRestore(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
         if self.save_freq == "epoch":
-            self._save_model(epoch + 1, 0, np.random.get_state())
+            self._save_model(epoch + 1, 0, np.random.get_state(), finished=(epoch, logs))
 
-    def _save_model(self, epoch, step, numpy_state):
+    def _save_model(self, epoch, step, numpy_state, finished=None):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._weights_path):
             with atomic_path(self._prev_weights_path) as tmp:
                 shutil.copyfile(self._weights_path, tmp)
         with atomic_path(self._weights_path) as tmp:
             with h5py.File(tmp, "w") as f:
-                self._write_backup(f, epoch, step, numpy_state)
+                self._write_backup(f, epoch, step, numpy_state, finished)
 
-    def _write_backup(self, h5file, epoch, step, numpy_state):
+    def _write_backup(self, h5file, epoch, step, numpy_state, finished=None):
         """Write one complete backup into the open (temporary) h5 file."""
         write_weights(self.model, h5file)
         group = h5file.create_group("backup")
@@ -189,8 +190,20 @@ class BackupAndRestore(Callback):
             metrics = group.create_group("metrics")
             for i, variable in enumerate(self.model.metrics_variables):
                 metrics.create_dataset(str(i), data=np.asarray(variable.numpy()))
+        history = getattr(self.model, "history", None)
+        past = None
+        if history is not None:  # the epochs completed so far, restored into History
+            epochs = [int(e) for e in history.epoch]
+            values = {k: np.asarray(v).tolist() for k, v in history.history.items()}
+            if finished is not None and finished[0] not in epochs:
+                # History records this epoch after the callbacks before it have run.
+                epochs.append(int(finished[0]))
+                for key, value in (finished[1] or {}).items():
+                    values.setdefault(key, []).append(np.asarray(value).tolist())
+            past = {"epoch": epochs, "history": values}
         group.attrs["metadata"] = json.dumps(
-            {"format": _FORMAT, "epoch": int(epoch), "step": int(step), "numpy_rng": np_meta}
+            {"format": _FORMAT, "epoch": int(epoch), "step": int(step), "numpy_rng": np_meta,
+             "history": past}
         )
 
     def on_train_end(self, logs=None):

@@ -203,6 +203,16 @@ class History(Callback):
 
     def on_train_begin(self, logs=None):
         self.epoch = []
+        if self.model is None:
+            return
+        self.model.history = self
+        # A callback that resumed an interrupted fit (BackupAndRestore) hands over the
+        # history of the epochs trained before, so the History reads as one run.
+        restored = getattr(self.model, "_restored_history", None)
+        if restored is not None:
+            self.history = {key: list(values) for key, values in restored["history"].items()}
+            self.epoch = list(restored["epoch"])
+            self.model._restored_history = None
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
