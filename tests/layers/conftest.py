@@ -72,6 +72,23 @@ class Reference:
             f"cornu-only keys {sorted(keys - kkeys)}, keras-only keys {sorted(kkeys - keys)}"
         )
 
+    def check(self, class_name, inputs, atol=1e-5, rtol=1e-5, extras=(), **kwargs):
+        """The whole Keras comparison for ``class_name(**kwargs)`` on ``inputs``: same
+        weight shapes and outputs (with copied weights), ``compute_output_shape`` equal
+        to the real output shape, the same config keys, and a config round trip.
+
+        Returns the cornu layer and its output as numpy.
+        """
+        from cornu import layers
+
+        layer = getattr(layers, class_name)(**kwargs)
+        klayer = self.keras_layer(class_name, **kwargs)
+        out = self.compare(layer, klayer, inputs, atol=atol, rtol=rtol)
+        assert tuple(layer.compute_output_shape(tuple(inputs.shape))) == out.shape
+        self.assert_config_keys(layer, klayer, extras)
+        self.roundtrip(layer)
+        return layer, out
+
     def roundtrip(self, layer):
         """``from_config(get_config())`` gives an equal config (and a usable layer)."""
         config = layer.get_config()
@@ -97,6 +114,31 @@ def compiled(backend_name):
         return fn
 
     return wrap
+
+
+@pytest.fixture
+def grads(backend_name):
+    """``grads(layer, x, **call_kwargs)``: d sum(layer(x)) / d w for each trainable weight,
+    as numpy arrays (None for a weight the output does not depend on)."""
+
+    def compute(layer, x, **call_kwargs):
+        if not layer.built:
+            layer(x, **call_kwargs)
+        weights = layer.trainable_weights
+        if backend_name == "torch":
+            for w in weights:
+                w.value.grad = None
+            y = layer(x, **call_kwargs)
+            y.sum().backward()
+            return [None if w.value.grad is None else w.value.grad.numpy() for w in weights]
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(layer(x, **call_kwargs))
+        out = tape.gradient(y, [w.value for w in weights])
+        return [None if g is None else tf.convert_to_tensor(g).numpy() for g in out]
+
+    return compute
 
 
 @pytest.fixture

@@ -76,7 +76,13 @@ def test_concatenate_errors_and_masks(numpy_of):
         layers.Concatenate(axis="x")
     a, b = np.ones((1, 2, 3), "float32"), np.ones((1, 2, 2), "float32")
     mask = layers.Concatenate().compute_mask([a, b], [np.array([[True, False]]), None])
-    np.testing.assert_array_equal(numpy_of(mask), [[True, False]])
+    # Keras 3: a step is kept where any concatenated feature is kept (the unmasked
+    # input keeps every step).
+    np.testing.assert_array_equal(numpy_of(mask), [[True, True]])
+    mask = layers.Concatenate(axis=1).compute_mask(
+        [np.ones((1, 2, 3), "float32")] * 2,
+        [np.array([[True, False]]), np.array([[False, False]])])
+    np.testing.assert_array_equal(numpy_of(mask), [[True, False, False, False]])
 
 
 @pytest.mark.parametrize("axes, shapes, normalize", [

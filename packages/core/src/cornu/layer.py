@@ -131,6 +131,10 @@ class Layer:
             first layer of a ``Sequential`` model, as in Keras.
     """
 
+    #: Warn when a masked input reaches a layer that does not support masking (models
+    #: do not warn: their layers carry the masks).
+    _warn_dropped_mask = True
+
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
         # Tracking state must exist before a subclass __init__ assigns attributes.
@@ -172,7 +176,11 @@ class Layer:
         self._trainable = bool(trainable)
         self.built = False
         self.input_spec = None
-        self.supports_masking = False
+        if "_supports_masking" not in self.__dict__ and isinstance(
+                getattr(type(self), "supports_masking", None), property):
+            # As in Keras: a layer that overrides compute_mask supports masking by default
+            # (unless the subclass sets it first, or declares it on the class).
+            self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         from cornu import regularizers
 
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -181,7 +189,10 @@ class Layer:
         self._outbound_nodes = []
         self._build_shapes = None
         self._checked = None  # (spec, shape) of the last input that passed input_spec
-        self._call_has_training = "training" in self._call_signature_params()
+        params = self._call_signature_params()
+        self._call_has_training = "training" in params
+        self._call_has_mask = "mask" in params
+        self._update_mask_flags()
 
     @classmethod
     def _call_signature_params(cls):
@@ -213,6 +224,35 @@ class Layer:
             for item in value.values():
                 if isinstance(item, (Layer, Variable)):
                     self._track(item)
+
+    # -- masking --------------------------------------------------------------------
+    @property
+    def supports_masking(self):
+        """Whether the layer propagates (or computes) a mask with ``compute_mask``."""
+        return self._supports_masking
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        object.__setattr__(self, "_supports_masking", bool(value))
+        if "_call_has_mask" in self.__dict__:
+            self._update_mask_flags()
+
+    def _update_mask_flags(self):
+        # Precomputed so that a call without any mask costs one attribute check on the
+        # input plus this flag: ``_mask_aware`` is set when the layer either takes a
+        # ``mask`` argument or may create a mask from unmasked inputs.
+        computes = bool(self.supports_masking) and (
+            type(self).compute_mask is not Layer.compute_mask)
+        object.__setattr__(self, "_computes_mask", computes)
+        object.__setattr__(self, "_mask_aware", computes or self._call_has_mask)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs, given the inputs and their mask (default: pass through).
+
+        Called after ``call`` when ``supports_masking`` is true; the result is attached
+        to the outputs as ``_keras_mask``, where the next layer (and the losses) find it.
+        """
+        return previous_mask
 
     # -- properties -----------------------------------------------------------
     @property
@@ -420,6 +460,11 @@ class Layer:
             spec = self.input_spec
         if spec is not None:
             self._check_inputs(spec, first)
+        # Masks ride on the tensors as ``_keras_mask`` (Keras 3); no mask costs one check.
+        mask = getattr(first, "_keras_mask", None)
+        masked = mask is not None or self._mask_aware
+        if masked:
+            mask = self._prepare_mask(first, kwargs, mask)
         if self._call_has_training:
             training = kwargs.get("training")
         else:
@@ -440,10 +485,48 @@ class Layer:
             if self._call_has_training and training is None:
                 kwargs["training"] = context_training
             outputs = self.call(*args, **kwargs)
+        if masked:
+            self._set_mask_metadata(first, outputs, mask)
         if self.activity_regularizer is not None:
             for out in tree.flatten(outputs):
                 self.add_loss(self.activity_regularizer(out))
         return outputs
+
+    def _prepare_mask(self, first, kwargs, mask):
+        """Fill ``kwargs["mask"]`` from the input's mask; return the previous mask."""
+        if self._call_has_mask:
+            explicit = kwargs.get("mask")
+            if explicit is not None:
+                return explicit
+            if mask is not None:
+                kwargs["mask"] = mask
+                return mask
+        if mask is None and type(first) in (list, tuple):
+            masks = [getattr(x, "_keras_mask", None) for x in first]
+            if any(m is not None for m in masks):
+                if self._call_has_mask:
+                    kwargs["mask"] = masks
+                return masks
+        return mask
+
+    def _set_mask_metadata(self, inputs, outputs, previous_mask):
+        """Attach ``compute_mask(inputs, previous_mask)`` to the outputs (Keras 3 rules)."""
+        if not self.supports_masking:
+            if self._warn_dropped_mask and previous_mask is not None and any(
+                    m is not None for m in tree.flatten(previous_mask)):
+                _warn_mask_dropped(self)
+            return
+        flat_outputs = tree.flatten(outputs)
+        if all(getattr(x, "_keras_mask", None) is not None for x in flat_outputs):
+            return
+        if previous_mask is None and not self._computes_mask:
+            return
+        output_masks = self.compute_mask(inputs, previous_mask)
+        if output_masks is None:
+            return
+        for tensor, out_mask in zip(flat_outputs, tree.flatten(output_masks)):
+            if out_mask is not None and getattr(tensor, "_keras_mask", None) is None:
+                set_keras_mask(tensor, out_mask)
 
     def _check_inputs(self, spec, first):
         if isinstance(spec, (list, tuple)):
@@ -467,7 +550,38 @@ class Layer:
         outputs = self.compute_output_spec(*args, **kwargs)
         outputs = tree.map_structure(lambda t: _fresh(t), outputs)
         Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
+        self._set_symbolic_mask(first, outputs, kwargs.get("mask"))
         return outputs
+
+    def _set_symbolic_mask(self, first, outputs, explicit):
+        """The symbolic counterpart of ``_set_mask_metadata``: masks as KerasTensors."""
+        if explicit is not None:
+            previous = explicit
+        elif type(first) in (list, tuple):
+            previous = [getattr(x, "_keras_mask", None) for x in first]
+            if all(m is None for m in previous):
+                previous = None
+        else:
+            previous = getattr(first, "_keras_mask", None)
+        if not self.supports_masking:
+            if previous is not None and self._warn_dropped_mask:
+                _warn_mask_dropped(self)
+            return
+        if previous is None and not self._computes_mask:
+            return
+        if type(self).compute_mask is Layer.compute_mask:
+            out_masks = previous
+        else:
+            try:
+                out_masks = _backend().core.compute_output_spec(self.compute_mask, first,
+                                                                previous)
+            except Exception:  # the symbolic mask is informational; real calls recompute it
+                return
+        if out_masks is None:
+            return
+        for tensor, out_mask in zip(tree.flatten(outputs), tree.flatten(out_masks)):
+            if isinstance(out_mask, KerasTensor) and isinstance(tensor, KerasTensor):
+                tensor._keras_mask = out_mask
 
     def call(self, *args, **kwargs):
         raise NotImplementedError(
@@ -498,6 +612,43 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def set_keras_mask(x, mask):
+    """Attach ``mask`` to tensor ``x`` as ``_keras_mask`` (skipped where ``x`` takes no attributes)."""
+    try:
+        x._keras_mask = mask
+    except (AttributeError, TypeError):
+        pass
+
+
+def attach_mask(x, mask):
+    """``x`` as a backend tensor carrying ``mask`` (numpy inputs are converted first)."""
+    if getattr(x, "_keras_mask", None) is mask:
+        return x
+    if not hasattr(x, "__dict__"):
+        x = _backend().core.convert_to_tensor(x)
+    set_keras_mask(x, _backend().core.convert_to_tensor(mask))
+    return x
+
+
+def get_keras_mask(x):
+    """The mask attached to ``x`` (``None`` when it has none)."""
+    return getattr(x, "_keras_mask", None)
+
+
+def _warn_mask_dropped(layer):
+    if layer.__dict__.get("_mask_warned"):
+        return  # once per layer, not once per call
+    object.__setattr__(layer, "_mask_warned", True)
+    import warnings
+
+    warnings.warn(
+        f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with a "
+        "mask attached to it. However, this layer does not support masking and will "
+        "therefore destroy the mask information. Downstream layers will not see the mask.",
+        stacklevel=3,
+    )
 
 
 def _fresh(t):

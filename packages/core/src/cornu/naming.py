@@ -6,8 +6,11 @@ _counts = collections.defaultdict(int)
 
 
 def to_snake_case(name):
+    """Keras's rule: ``Conv2DTranspose`` -> ``conv2d_transpose``, ``MaxPooling2D`` ->
+    ``max_pooling2d`` (a digit does not start a new word), ``ReLU`` -> ``re_lu``."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
     return name.lstrip("_") or "layer"
 
 

@@ -85,6 +85,26 @@ def custom_object_scope(custom_objects):
 CustomObjectScope = custom_object_scope
 
 
+def in_safe_mode():
+    """Whether the object being deserialized now is loaded in safe mode.
+
+    ``load_model(..., safe_mode=False)`` (or ``deserialize_cornu_object(...,
+    safe_mode=False)``) turns it off for everything deserialized inside; a class
+    whose config would run code (pickles, SavedModels) refuses to load otherwise.
+    """
+    return getattr(_scope, "safe_mode", True)
+
+
+@contextlib.contextmanager
+def _safe_mode_scope(safe_mode):
+    previous = getattr(_scope, "safe_mode", True)
+    _scope.safe_mode = previous if safe_mode is None else bool(safe_mode)
+    try:
+        yield
+    finally:
+        _scope.safe_mode = previous
+
+
 def _kind_of(obj):
     from cornu.plugins import registry
     from cornu.plugins.hookspecs import KINDS
@@ -144,8 +164,13 @@ def _serialize_config(config):
     return out
 
 
-def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=True):
-    """Rebuild an object from ``serialize_cornu_object`` output (or a registered name)."""
+def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=None):
+    """Rebuild an object from ``serialize_cornu_object`` output (or a registered name).
+
+    ``safe_mode`` defaults to the enclosing call's setting (True at the top level).
+    """
+    if safe_mode is None:
+        safe_mode = in_safe_mode()
     if config is None:
         return None
     if isinstance(config, str):
@@ -187,7 +212,7 @@ def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=T
             + (registry.unknown_name_message(kind, class_name) if kind else "")
         )
     if hasattr(cls, "from_config"):
-        with custom_object_scope(custom_objects or {}):
+        with custom_object_scope(custom_objects or {}), _safe_mode_scope(safe_mode):
             obj = cls.from_config(inner)
     else:
         obj = cls(**inner)

@@ -65,7 +65,30 @@ class _FunctionLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         values = self.fn(y_true, y_pred)
+        # A masked ``y_pred`` (``_keras_mask``, e.g. after Embedding(mask_zero=True)) and
+        # a mask the function attached to its output weight the values as in Keras 3.
+        mask = getattr(y_pred, "_keras_mask", None)
+        out_mask = getattr(values, "_keras_mask", None)
+        if out_mask is not None:
+            mask = out_mask if mask is None else ops.logical_and(mask, out_mask)
+        if mask is not None:
+            sample_weight = mask_sample_weight(mask, sample_weight, values)
         return reduce_weighted(values, sample_weight)
+
+
+def mask_sample_weight(mask, sample_weight, values):
+    """Keras 3's mask weighting for a mean reduction: masked entries weigh 0 and the
+    others ``total / valid``, so the mean runs over the unmasked entries only."""
+    values = ops.convert_to_tensor(values)
+    mask = ops.cast(mask, values.dtype)
+    total = ops.cast(ops.size(mask), values.dtype)
+    weights = ops.multiply(mask, ops.divide_no_nan(total, ops.sum(mask)))
+    if sample_weight is None:
+        return weights
+    sample_weight = ops.cast(sample_weight, values.dtype)
+    while len(sample_weight.shape) < len(weights.shape):
+        sample_weight = ops.expand_dims(sample_weight, -1)
+    return ops.multiply(sample_weight, weights)
 
 
 def reduce_weighted(values, sample_weight=None):

@@ -1,6 +1,6 @@
 """Functional models: a graph of layer calls between symbolic inputs and outputs."""
 from cornu import tree
-from cornu.layer import Layer
+from cornu.layer import Layer, attach_mask
 from cornu.models.input_layer import InputLayer
 from cornu.models.model import Model
 from cornu.symbolic import KerasTensor
@@ -68,6 +68,11 @@ class Functional(Model):
     def call(self, inputs, training=None, mask=None):
         values = {}
         flat_inputs = self._flatten_inputs(inputs)
+        if mask is not None:  # masks travel on the tensors (``_keras_mask``)
+            masks = tree.flatten(mask) if tree.is_nested(mask) else [mask]
+            masks = masks + [None] * (len(flat_inputs) - len(masks))
+            flat_inputs = [x if m is None else attach_mask(x, m)
+                           for x, m in zip(flat_inputs, masks)]
         for t, x in zip(self.inputs, flat_inputs):
             values[id(t)] = x
         for layer, args, kwargs, simple_input, outputs in self._plan:

@@ -13,6 +13,8 @@ class Model(Trainer, Layer):
     * subclassing: define layers in ``__init__`` and the forward pass in ``call``.
     """
 
+    _warn_dropped_mask = False  # the model's own layers carry (or drop) the masks
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
             from cornu.models.functional import Functional

@@ -1,6 +1,6 @@
 """``cornu.Sequential``: a linear stack of layers."""
 from cornu import tree
-from cornu.layer import Layer
+from cornu.layer import Layer, attach_mask
 from cornu.models.input_layer import InputLayer
 from cornu.models.model import Model
 from cornu.symbolic import KerasTensor
@@ -121,7 +121,10 @@ class Sequential(Model):
 
     # -- calling ---------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
-        x = inputs
+        # Masks travel on the tensors (``_keras_mask``): each layer's __call__ passes the
+        # mask of its input to ``call(..., mask=)`` and attaches ``compute_mask`` to its
+        # output.  An explicit ``mask`` is attached to the inputs first.
+        x = inputs if mask is None else attach_mask(inputs, mask)
         for layer in self._stack:
             x = layer(x, training=training)
         return x

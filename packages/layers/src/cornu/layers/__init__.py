@@ -56,6 +56,39 @@ from cornu.layers.reshaping.repeat_vector import RepeatVector
 from cornu.layers.reshaping.reshape import Reshape
 from cornu.layers.reshaping.up_sampling2d import UpSampling2D
 from cornu.layers.reshaping.zero_padding2d import ZeroPadding2D
+from cornu.layers.activations.prelu import PReLU
+from cornu.layers.convolutional.conv1d_transpose import Conv1DTranspose
+from cornu.layers.convolutional.conv2d_transpose import Conv2DTranspose
+from cornu.layers.convolutional.conv3d_transpose import Conv3DTranspose
+from cornu.layers.convolutional.depthwise_conv1d import DepthwiseConv1D
+from cornu.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
+from cornu.layers.convolutional.separable_conv1d import SeparableConv1D
+from cornu.layers.convolutional.separable_conv2d import SeparableConv2D
+from cornu.layers.core.einsum_dense import EinsumDense
+from cornu.layers.core.masking import Masking
+from cornu.layers.core.reversible_embedding import ReversibleEmbedding
+from cornu.layers.core.tfsm_layer import TFSMLayer
+from cornu.layers.core.time_distributed import TimeDistributed
+from cornu.layers.core.torch_module_wrapper import TorchModuleWrapper
+from cornu.layers.core.wrapper import Wrapper
+from cornu.layers.normalization.group_normalization import GroupNormalization
+from cornu.layers.normalization.rms_normalization import RMSNormalization
+from cornu.layers.normalization.spectral_normalization import SpectralNormalization
+from cornu.layers.normalization.unit_normalization import UnitNormalization
+from cornu.layers.pooling.adaptive_average_pooling1d import AdaptiveAveragePooling1D
+from cornu.layers.pooling.adaptive_average_pooling2d import AdaptiveAveragePooling2D
+from cornu.layers.pooling.adaptive_average_pooling3d import AdaptiveAveragePooling3D
+from cornu.layers.pooling.adaptive_max_pooling1d import AdaptiveMaxPooling1D
+from cornu.layers.pooling.adaptive_max_pooling2d import AdaptiveMaxPooling2D
+from cornu.layers.pooling.adaptive_max_pooling3d import AdaptiveMaxPooling3D
+from cornu.layers.regularization.alpha_dropout import AlphaDropout
+from cornu.layers.regularization.gaussian_dropout import GaussianDropout
+from cornu.layers.reshaping.cropping1d import Cropping1D
+from cornu.layers.reshaping.cropping3d import Cropping3D
+from cornu.layers.reshaping.up_sampling1d import UpSampling1D
+from cornu.layers.reshaping.up_sampling3d import UpSampling3D
+from cornu.layers.reshaping.zero_padding1d import ZeroPadding1D
+from cornu.layers.reshaping.zero_padding3d import ZeroPadding3D
 from cornu.models.input_layer import Input, InputLayer
 
 # Keras aliases.
@@ -74,6 +107,11 @@ GlobalAvgPool3D = GlobalAveragePooling3D
 GlobalMaxPool1D = GlobalMaxPooling1D
 GlobalMaxPool2D = GlobalMaxPooling2D
 GlobalMaxPool3D = GlobalMaxPooling3D
+Convolution1DTranspose = Conv1DTranspose
+Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D
 
 #: Every layer class this distribution provides, with its Keras aliases
 #: (what ``_plugin.py`` registers).
@@ -95,6 +133,19 @@ _LAYER_CLASSES = {
     SpatialDropout1D: (), SpatialDropout2D: (), SpatialDropout3D: (),
     Cropping2D: (), Flatten: (), Permute: (), RepeatVector: (), Reshape: (),
     UpSampling2D: (), ZeroPadding2D: (),
+    Masking: (), EinsumDense: (), ReversibleEmbedding: (), Wrapper: (), TimeDistributed: (),
+    TorchModuleWrapper: (), TFSMLayer: (), PReLU: (),
+    Conv1DTranspose: ("Convolution1DTranspose",), Conv2DTranspose: ("Convolution2DTranspose",),
+    Conv3DTranspose: ("Convolution3DTranspose",),
+    DepthwiseConv1D: (), DepthwiseConv2D: (),
+    SeparableConv1D: ("SeparableConvolution1D",), SeparableConv2D: ("SeparableConvolution2D",),
+    AdaptiveAveragePooling1D: (), AdaptiveAveragePooling2D: (), AdaptiveAveragePooling3D: (),
+    AdaptiveMaxPooling1D: (), AdaptiveMaxPooling2D: (), AdaptiveMaxPooling3D: (),
+    GroupNormalization: (), UnitNormalization: (), RMSNormalization: (),
+    SpectralNormalization: (),
+    AlphaDropout: (), GaussianDropout: (),
+    Cropping1D: (), Cropping3D: (), UpSampling1D: (), UpSampling3D: (), ZeroPadding1D: (),
+    ZeroPadding3D: (),
 }
 
 __all__ = sorted(

@@ -106,10 +106,14 @@ class Merge(Layer):
         return self._merge_function(inputs)
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None or all(m is None for m in mask):
+        # Keras 3: an element is kept where any input keeps it; no mask if an input
+        # has none (right for Add, Subtract, Average, Maximum, Minimum, Multiply).
+        if mask is None or any(m is None for m in mask):
             return None
-        masks = [ops.expand_dims(m, 0) for m in mask if m is not None]
-        return ops.all(ops.concatenate(masks, axis=0), axis=0, keepdims=False)
+        output_mask = mask[0]
+        for m in mask[1:]:
+            output_mask = ops.logical_or(output_mask, m)
+        return output_mask
 
     def get_config(self):
         return Layer.get_config(self)

@@ -71,7 +71,7 @@ class Concatenate(Merge):
             elif len(m.shape) < len(x.shape):
                 m = ops.broadcast_to(ops.expand_dims(m, -1), ops.shape(x))
             masks.append(m)
-        return ops.all(ops.concatenate(masks, axis=self.axis), axis=-1, keepdims=False)
+        return ops.any(ops.concatenate(masks, axis=self.axis), axis=-1, keepdims=False)
 
     def get_config(self):
         cfg = Layer.get_config(self)

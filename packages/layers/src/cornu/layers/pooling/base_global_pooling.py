@@ -44,6 +44,11 @@ class BaseGlobalPooling(Layer):
 
 
 class _GlobalAverage(BaseGlobalPooling):
+    def __init__(self, pool_dimensions, **kwargs):
+        super().__init__(pool_dimensions, **kwargs)
+        # Keras: only the 1D pooling takes a (steps) mask, and it consumes it.
+        self.supports_masking = pool_dimensions == 1
+
     def call(self, inputs, mask=None):
         axes = self._spatial_axes()
         if mask is not None and self.pool_dimensions == 1:
