@@ -243,6 +243,10 @@ def to_numpy(x):
 
 def promote(*xs, dtype=None):
     """Convert ``xs`` to tensors of one common (Keras) dtype."""
+    if dtype is None and len(xs) == 2:
+        a, b = xs  # the common binary case: two plain tensors that already agree
+        if type(a) is torch.Tensor and type(b) is torch.Tensor and a.dtype == b.dtype:
+            return xs
     xs = [x.value if isinstance(x, Variable) else x for x in xs]
     if dtype is None:
         # fast path: tensors that already agree (the common case in a model)

@@ -62,8 +62,13 @@ def make_train_function(model):
         y_pred = forward(x, training=True)
         loss = compute_loss(x, y, y_pred, sample_weight)
         scaled = loss if scale_loss is None else scale_loss(loss)
-        grads = torch.autograd.grad(scaled, params, allow_unused=True)
+        # backward() into .grad measured faster than torch.autograd.grad on CPU; inputs=
+        # keeps frozen parameters out, and the grads are dropped again after the update.
+        scaled.backward(inputs=params)
+        grads = [p.grad for p in params]
         optimizer.apply(grads, trainable)
+        for p in params:
+            p.grad = None
         with torch.no_grad():
             n = _batch_size(x)
             total.add_(loss.detach(), alpha=n)
