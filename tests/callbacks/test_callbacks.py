@@ -202,8 +202,32 @@ def test_tensorboard_scalars_and_histograms_read_back(tmp_path):
     val.Reload()
     np.testing.assert_allclose([e.value for e in val.Scalars("epoch_loss")],
                                history.history["val_loss"], rtol=1e-6)
-    with pytest.raises(ValueError, match="profile_batch=5 is not supported"):
-        callbacks.TensorBoard(tmp_path, profile_batch=5)
+    with pytest.raises(ValueError, match="profile_batch must be"):
+        callbacks.TensorBoard(tmp_path, profile_batch=(5, 2))
+
+
+def test_tensorboard_graph_and_profiler_where_the_backend_has_them(tmp_path, backend_name):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    x, y = _data(32)
+    if backend_name != "tensorflow":
+        with pytest.raises(ValueError, match="profiling is not available on the torch"):
+            callbacks.TensorBoard(tmp_path, profile_batch=2)
+        _model().fit(x, y, batch_size=8, verbose=0, callbacks=[callbacks.TensorBoard(tmp_path)])
+        train = EventAccumulator(str(tmp_path / "train"))
+        train.Reload()
+        assert not train.Tags()["graph"]  # an eager backend has no graph, as in Keras
+        return
+    board = callbacks.TensorBoard(tmp_path, profile_batch=(2, 3))
+    _model().fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[board])
+    train = EventAccumulator(str(tmp_path / "train"))
+    train.Reload()
+    assert train.Tags()["graph"]
+    assert any(node.op == "ResourceApplyGradientDescent" or "Assign" in node.op
+               for node in train.Graph().node)
+    traces = list((tmp_path / "train" / "plugins" / "profile").rglob("*.xplane.pb"))
+    assert traces and traces[0].stat().st_size > 0
 
 
 def test_tensorboard_missing_package_names_the_extra(monkeypatch):

@@ -53,11 +53,48 @@ class _Writer:
         )
         self._add(self._summary_pb2.Summary.Value(tag=tag, histo=proto), step)
 
+    def graph(self, graph_def):
+        self._writer.add_event(self._event_pb2.Event(
+            wall_time=time.time(), graph_def=graph_def.SerializeToString()))
+
     def flush(self):
         self._writer.flush()
 
     def close(self):
         self._writer.close()
+
+
+def _backend_trainer():
+    from cornu.backend import get_backend
+
+    return get_backend().trainer
+
+
+def _profile_range(profile_batch):
+    """(first, last) batch to profile, 1-based, or None; the Keras forms are accepted."""
+    if isinstance(profile_batch, str):
+        profile_batch = [int(p) for p in profile_batch.split(",")]
+    if isinstance(profile_batch, int) and not isinstance(profile_batch, bool):
+        profile_batch = (profile_batch, profile_batch)
+    valid = (isinstance(profile_batch, (list, tuple)) and len(profile_batch) == 2
+             and all(isinstance(b, int) and b >= 0 for b in profile_batch)
+             and profile_batch[0] <= profile_batch[1])
+    if not valid:
+        raise ValueError(
+            "TensorBoard: profile_batch must be a non-negative integer or a pair of "
+            f"positive integers (start, stop) with start <= stop, received {profile_batch!r}"
+        )
+    if profile_batch[0] == 0:
+        return None
+    if not hasattr(_backend_trainer(), "start_profiler"):
+        from cornu.backend import get_backend
+
+        raise ValueError(
+            f"TensorBoard: profiling is not available on the {get_backend().NAME} backend "
+            f"(the tensorflow backend has it); received profile_batch={profile_batch!r}, "
+            "use 0"
+        )
+    return tuple(profile_batch)
 
 
 class TensorBoard(Callback):
@@ -71,19 +108,21 @@ class TensorBoard(Callback):
     written with the ``tensorboard`` package (``pip install
     'cornu-callbacks[tensorboard]'``), not TensorFlow, so they work on every backend.
 
-    Not supported (on any backend): the model graph (``write_graph`` writes
-    nothing), weight images (``write_images=True``), the profiler
-    (``profile_batch`` other than 0) and embeddings (``embeddings_freq`` other
-    than 0); the last three raise a ``ValueError``.
+    Where the backend can give them, as in Keras: the graph of the compiled train
+    step (``write_graph``, tensorflow; other backends have no graph to write) and
+    the profiler (``profile_batch``, tensorflow; a ``ValueError`` elsewhere).  Not
+    supported on any backend: weight images (``write_images=True``) and embeddings
+    (``embeddings_freq`` other than 0), which raise a ``ValueError``.
 
     Args:
         log_dir: the directory of the logs.
         histogram_freq: every how many epochs to write weight histograms (0: never).
-        write_graph: accepted for compatibility; no graph is written.
+        write_graph: write the graph of the train step (tensorflow backend).
         write_images: must be False.
         write_steps_per_second: also log ``steps_per_second`` per epoch.
         update_freq: "epoch", or an int N: also write batch scalars every N batches.
-        profile_batch: must be 0.
+        profile_batch: a batch number, or a (start, stop) pair of batch numbers, to
+            profile (tensorflow backend); 0 disables profiling.
         embeddings_freq: must be 0.
         embeddings_metadata: must be None.
     """
@@ -94,15 +133,15 @@ class TensorBoard(Callback):
         super().__init__()
         _tensorboard()  # fail early, naming the extra to install
         for name, value, default in (("write_images", write_images, False),
-                                     ("profile_batch", profile_batch, 0),
                                      ("embeddings_freq", embeddings_freq, 0),
                                      ("embeddings_metadata", embeddings_metadata, None)):
             if value != default and value is not None and value is not False:
                 raise ValueError(
-                    f"TensorBoard: {name}={value!r} is not supported by cornu (weight images, "
-                    "the profiler and embeddings are not written on any backend); leave "
+                    f"TensorBoard: {name}={value!r} is not supported by cornu (weight images "
+                    "and embeddings are not written on any backend); leave "
                     f"{name} at its default {default!r}"
                 )
+        self._profile_range = _profile_range(profile_batch)
         if update_freq == "batch":
             update_freq = 1
         if update_freq != "epoch" and not (isinstance(update_freq, int) and update_freq > 0):
@@ -125,6 +164,8 @@ class TensorBoard(Callback):
         self._global_train_batch = 0
         self._epoch_start = None
         self._epoch_steps = 0
+        self._graph_written = False
+        self._profiling = False
 
     def _writer(self, which):
         if which not in self._writers:
@@ -135,6 +176,12 @@ class TensorBoard(Callback):
 
     def on_train_begin(self, logs=None):
         self._global_train_batch = 0
+        self._graph_written = False
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._profile_range and self._global_train_batch + 1 == self._profile_range[0]:
+            _backend_trainer().start_profiler(self._train_dir)
+            self._profiling = True
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.time()
@@ -143,6 +190,11 @@ class TensorBoard(Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._global_train_batch += 1
         self._epoch_steps += 1
+        if self._profiling and self._global_train_batch >= self._profile_range[1]:
+            _backend_trainer().stop_profiler()
+            self._profiling = False
+        if self.write_graph and not self._graph_written:
+            self._write_step_graph()
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
             return
         writer = self._writer("train")
@@ -188,7 +240,18 @@ class TensorBoard(Callback):
         for w in self._writers.values():
             w.flush()
 
+    def _write_step_graph(self):
+        self._graph_written = True
+        graphs = getattr(_backend_trainer(), "step_graph_defs", None)
+        if graphs is None:
+            return  # the backend runs eagerly: there is no graph to write (as in Keras)
+        for graph_def in graphs(self.model.train_function):
+            self._writer("train").graph(graph_def)
+
     def on_train_end(self, logs=None):
+        if self._profiling:
+            _backend_trainer().stop_profiler()
+            self._profiling = False
         for writer in self._writers.values():
             writer.close()
         self._writers = {}

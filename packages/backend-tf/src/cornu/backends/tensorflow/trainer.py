@@ -166,7 +166,27 @@ def _runner(step_fn, model):
             return indexed(batch.data, batch.index)
         return step(*batch)
 
+    run.compiled = (step, indexed)
     return run
+
+
+def step_graph_defs(step_function):
+    """The GraphDefs traced so far by a step function from this module (for TensorBoard)."""
+    graphs = []
+    for fn in getattr(step_function, "compiled", ()):
+        list_traced = getattr(fn, "_list_all_concrete_functions", None)
+        if list_traced is None:  # run_eagerly: a plain Python function, no graph
+            continue
+        graphs.extend(c.graph.as_graph_def() for c in list_traced())
+    return graphs
+
+
+def start_profiler(log_dir):
+    tf.profiler.experimental.start(log_dir)
+
+
+def stop_profiler():
+    tf.profiler.experimental.stop()
 
 
 def concat_to_numpy(outputs):
