@@ -49,7 +49,20 @@ class Marker(callbacks.Callback):
             time.sleep(0.05)
 
 
-model = cornu.Sequential([cornu.Input((3,)), ScaledDense(1, name="d")])
+class Noise(cornu.Layer):
+    """Dropout-like noise from the layer's own SeedGenerator: its stream must be resumed."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = cornu.random.SeedGenerator(11)
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        return cornu.random.dropout(inputs, 0.3, seed=self.seed_generator)
+
+
+model = cornu.Sequential([cornu.Input((3,)), Noise(), ScaledDense(1, name="d")])
 model.compile(optimizer=PlainGD(learning_rate=0.05), loss=mse)
 history = model.fit(x, y, batch_size=8, epochs=4, verbose=0, shuffle=True,
                     validation_data=(x[:16], y[:16]),

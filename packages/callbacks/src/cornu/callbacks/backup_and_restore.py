@@ -43,6 +43,48 @@ def _set_framework_rng_state(state):
         get_backend().random.global_seed_generator().state.assign(np.asarray(state))
 
 
+def _seed_generators(model):
+    """The backend SeedGenerators held by the model's layers (e.g. Dropout's), in order."""
+    from cornu.backend import get_backend
+
+    cls = get_backend().random.SeedGenerator
+    found, seen, stack = [], set(), [model]
+    while stack:
+        layer = stack.pop(0)
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        for value in vars(layer).values():
+            if isinstance(value, cls):
+                found.append(value)
+        stack.extend(getattr(layer, "_layers", []))
+    return found
+
+
+def _seed_generator_states(model):
+    """{index: {key: uint8/int64 array}} for every SeedGenerator of the model."""
+    states = {}
+    for i, gen in enumerate(_seed_generators(model)):
+        if hasattr(gen, "get_state"):  # torch: one torch.Generator per device
+            states[i] = {key: np.asarray(t.numpy()) for key, t in gen.get_state().items()}
+        else:  # tensorflow: the state is a variable
+            states[i] = {"state": np.asarray(gen.state.numpy())}
+    return states
+
+
+def _set_seed_generator_states(model, states):
+    for i, gen in enumerate(_seed_generators(model)):
+        state = states.get(str(i))
+        if state is None:
+            continue
+        if hasattr(gen, "set_state"):
+            import torch
+
+            gen.set_state({key: torch.from_numpy(np.asarray(v)) for key, v in state.items()})
+        else:
+            gen.state.assign(np.asarray(state["state"]))
+
+
 def _numpy_state_to_file(state):
     kind, keys, pos, has_gauss, cached = state
     return np.asarray(keys), {"kind": kind, "pos": int(pos), "has_gauss": int(has_gauss),
@@ -130,11 +172,15 @@ class BackupAndRestore(Callback):
                          if "framework_rng" in group else None)
             metrics = [np.asarray(group["metrics"][str(i)][()])
                        for i in range(len(group["metrics"]))] if "metrics" in group else None
+            seeds = {i: {k: np.asarray(d[()]) for k, d in g.items()}
+                     for i, g in group["seed_generators"].items()} \
+                if "seed_generators" in group else {}
             optimizer = getattr(self.model, "optimizer", None)
             if optimizer is not None and not getattr(optimizer, "built", False):
                 optimizer.build(self.model.trainable_variables)
             read_weights(self.model, f)
         _set_framework_rng_state(framework)
+        _set_seed_generator_states(self.model, seeds)
         np_meta = meta["numpy_rng"]
         np.random.set_state((np_meta["kind"], numpy_keys, np_meta["pos"], np_meta["has_gauss"],
                              np_meta["cached_gaussian"]))
@@ -186,6 +232,11 @@ class BackupAndRestore(Callback):
         framework = _framework_rng_state()
         if framework is not None:
             group.create_dataset("framework_rng", data=framework)
+        seeds = group.create_group("seed_generators")  # layers' own random streams
+        for i, state in _seed_generator_states(self.model).items():
+            entry = seeds.create_group(str(i))
+            for key, value in state.items():
+                entry.create_dataset(key, data=value)
         if step:
             metrics = group.create_group("metrics")
             for i, variable in enumerate(self.model.metrics_variables):
