@@ -192,3 +192,21 @@ def standardize_pairs(value, n, arg, layer_cls):
         except ValueError:
             raise ValueError(msg) from None
     return tuple(pairs)
+
+
+def channel_axis(data_format):
+    return -1 if data_format == "channels_last" else 1
+
+
+def input_channels(layer, input_shape):
+    """The channel count of ``input_shape`` for a convolution-like layer (checked)."""
+    check_build_shape(layer, input_shape)
+    axis = channel_axis(layer.data_format)
+    channels = input_shape[axis]
+    if channels is None:
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) needs a known channel "
+            f"dimension (axis {axis}, data_format={layer.data_format!r}), received input "
+            f"shape {shape_str(input_shape)}"
+        )
+    return channels

@@ -71,17 +71,10 @@ class BaseConv(Layer):
 
     @property
     def _channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
+        return _utils.channel_axis(self.data_format)
 
     def build(self, input_shape):
-        _utils.check_build_shape(self, input_shape)
-        channels = input_shape[self._channel_axis]
-        if channels is None:
-            raise ValueError(
-                f"Layer '{self.name}' ({type(self).__name__}) needs a known channel "
-                f"dimension (axis {self._channel_axis}, data_format={self.data_format!r}), "
-                f"received input shape {_utils.shape_str(input_shape)}"
-            )
+        channels = _utils.input_channels(self, input_shape)
         if channels % self.groups:
             raise ValueError(
                 f"Layer '{self.name}' ({type(self).__name__}): the number of input "

@@ -39,17 +39,10 @@ class _ChannelwiseConv(Layer):
 
     @property
     def _channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
+        return _utils.channel_axis(self.data_format)
 
     def _input_channels(self, input_shape):
-        _utils.check_build_shape(self, input_shape)
-        channels = input_shape[self._channel_axis]
-        if channels is None:
-            raise ValueError(
-                f"Layer '{self.name}' ({type(self).__name__}) needs a known channel "
-                f"dimension (axis {self._channel_axis}), received input shape "
-                f"{_utils.shape_str(input_shape)}"
-            )
+        channels = _utils.input_channels(self, input_shape)
         self.compute_output_shape(input_shape)  # validates the spatial sizes
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         return channels
