@@ -46,20 +46,11 @@ def _check_positive(name, value):
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
-
-    Args:
-        initial_learning_rate: the initial learning rate (float).
-        decay_steps: must be positive; see the formula.
-        decay_rate: the decay rate.
-        staircase: if True, ``step / decay_steps`` is an integer division and
-            the learning rate decays in steps.
-        name: defaults to ``"ExponentialDecay"``.
-    """
+class _RateDecay(LearningRateSchedule):
+    """Shared by the schedules driven by ``decay_rate`` and ``step / decay_steps``."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+                 name=None):
         super().__init__()
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -76,7 +67,7 @@ class ExponentialDecay(LearningRateSchedule):
         p = xp.cast(step, dtype) / decay_steps
         if self.staircase:
             p = xp.floor(p)
-        return initial * xp.power(decay_rate, p)
+        return self._decay(xp, initial, decay_rate, p, dtype)
 
     def get_config(self):
         return {
@@ -86,6 +77,26 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_RateDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+
+    Args:
+        initial_learning_rate: the initial learning rate (float).
+        decay_steps: must be positive; see the formula.
+        decay_rate: the decay rate.
+        staircase: if True, ``step / decay_steps`` is an integer division and
+            the learning rate decays in steps.
+        name: defaults to ``"ExponentialDecay"``.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def _decay(self, xp, initial, decay_rate, p, dtype):
+        return initial * xp.power(decay_rate, p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -184,7 +195,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     Args:
@@ -197,32 +208,10 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        super().__init__()
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        _check_positive("decay_steps", self.decay_steps)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        xp = get_math()
-        initial, dtype = _float_dtype(xp, self.initial_learning_rate)
-        decay_steps = xp.cast(self.decay_steps, dtype)
-        decay_rate = xp.cast(self.decay_rate, dtype)
-        p = xp.cast(step, dtype) / decay_steps
-        if self.staircase:
-            p = xp.floor(p)
+    def _decay(self, xp, initial, decay_rate, p, dtype):
         return initial / (xp.cast(1, dtype) + decay_rate * p)
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class CosineDecay(LearningRateSchedule):
