@@ -148,9 +148,21 @@ _LAYER_CLASSES = {
     ZeroPadding3D: (),
 }
 
-__all__ = sorted(
+# The families that live in their own subpackages export their tables.
+from cornu.layers import attention as _attention  # noqa: E402
+from cornu.layers import preprocessing as _preprocessing  # noqa: E402
+from cornu.layers import rnn as _rnn  # noqa: E402
+from cornu.layers.attention import *  # noqa: E402,F401,F403
+from cornu.layers.preprocessing import *  # noqa: E402,F401,F403
+from cornu.layers.rnn import *  # noqa: E402,F401,F403
+
+for _family in (_rnn, _attention, _preprocessing):
+    _LAYER_CLASSES.update(_family._LAYER_CLASSES)
+
+__all__ = sorted(set(
     [cls.__name__ for cls in _LAYER_CLASSES]
     + [alias for aliases in _LAYER_CLASSES.values() for alias in aliases]
+    + [name for family in (_rnn, _attention, _preprocessing) for name in family.__all__]
     + ["Layer", "InputSpec", "Input", "InputLayer", "add", "average", "concatenate", "dot",
        "maximum", "minimum", "multiply", "subtract"]
-)
+))
