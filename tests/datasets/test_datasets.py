@@ -247,15 +247,31 @@ def test_mnist_from_a_mirror_of_idx_files(shared_data, cornu_home, monkeypatch):
     np.testing.assert_array_equal(mnist.load_data()[1][1], y_test)
 
 
-def test_mnist_rejects_a_rebuilt_npz_in_the_mirror(shared_data, tmp_path, monkeypatch):
-    """A mirror holding only a non-canonical mnist.npz is not trusted."""
+def test_mnist_npz_rebuilt_copy_is_accepted_by_its_arrays(shared_data, tmp_path, monkeypatch):
+    """A mirror npz in other zip bytes is trusted only when it holds the canonical arrays."""
     mirror = tmp_path / "npz-only"
     mirror.mkdir()
     shutil.copy(shared_data / "mnist" / "mnist.npz", mirror / "mnist.npz")
     monkeypatch.setenv(MIRROR, str(mirror))
+    # Without the arrays digest the file hash alone decides: rejected.
     with pytest.warns(UserWarning, match=mnist.NPZ_SHA256):
-        path = _mirror.from_mirror("mnist.npz", mnist.NPZ_SHA256)
-    assert path is None
+        assert _mirror.from_mirror("mnist.npz", mnist.NPZ_SHA256) is None
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    assert np.bincount(y_train).tolist() == MNIST_TRAIN_COUNTS
+    assert x_test.shape == (10000, 28, 28)
+    # Other arrays in the same container: rejected, and nothing is cached.
+    with np.load(mirror / "mnist.npz") as f:
+        arrays = {k: f[k].copy() for k in f.files}
+    arrays["y_test"][0] = (arrays["y_test"][0] + 1) % 10
+    tampered = tmp_path / "tampered"
+    tampered.mkdir()
+    np.savez(tampered / "mnist.npz", **arrays)
+    monkeypatch.setenv(MIRROR, str(tampered))
+    monkeypatch.setenv("CORNU_HOME", str(tmp_path / "fresh-home"))
+    with pytest.warns(UserWarning, match="arrays"):
+        assert _mirror.from_mirror("mnist.npz", mnist.NPZ_SHA256,
+                                   arrays_sha256=mnist.ARRAYS_SHA256) is None
+    assert not list((tmp_path / "fresh-home" / "datasets").iterdir())
 
 
 def test_mnist_npz_hash_is_keras_one():
@@ -283,7 +299,9 @@ def test_plugin_registers_the_dataset_modules():
         registered[name or obj.__name__] = obj
 
     pm.hook.cornu_register_datasets(register=register)
-    assert registered == {"mnist": mnist, "fashion_mnist": fashion_mnist}
+    assert set(registered) == {"mnist", "fashion_mnist", "cifar10", "cifar100", "imdb",
+                               "reuters", "boston_housing", "california_housing"}
+    assert registered["mnist"] is mnist and registered["fashion_mnist"] is fashion_mnist
     assert all(callable(m.load_data) for m in registered.values())
 
 

@@ -4,7 +4,7 @@ from cornu.plugins import hookimpl
 
 @hookimpl
 def cornu_register_datasets(register):
-    from cornu.datasets import fashion_mnist, mnist
+    from cornu.datasets import DATASETS
 
-    register(mnist, name="mnist")
-    register(fashion_mnist, name="fashion_mnist")
+    for name, module in DATASETS.items():
+        register(module, name=name)

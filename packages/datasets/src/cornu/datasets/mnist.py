@@ -11,6 +11,8 @@ __all__ = ["load_data"]
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 #: sha256 of the canonical ``mnist.npz`` (the value Keras checks).
 NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+#: ``_npz.arrays_sha256`` of its arrays: a rebuilt npz holding them is accepted too.
+ARRAYS_SHA256 = "bd930a59a860c3d5915c6d67631a728a21bc7c535055bac61f9487e95b28eaa5"
 #: The four original IDX files (labels before images, train before test) and their
 #: sha256; their md5 are the published f68b3c2d..., d53e105e..., 9fb629c4..., ec29112d....
 IDX_FILES = {
@@ -76,7 +78,7 @@ def load_data(path="mnist.npz"):
         a derivative work of the original NIST datasets.  It is made available
         under the terms of the Creative Commons Attribution-Share Alike 3.0 license.
     """
-    cached = from_cache(path, NPZ_SHA256)
+    cached = from_cache(path, NPZ_SHA256, arrays_sha256=ARRAYS_SHA256)
     if cached is not None:
         return _load_npz(cached)
     paths = _idx_paths(lambda f, h: from_cache(f, h, IDX_CACHE_SUBDIR))
@@ -88,4 +90,5 @@ def load_data(path="mnist.npz"):
         )
         if paths is not None:
             return _load_idx(paths)
-    return _load_npz(fetch(path, origin=ORIGIN, file_hash=NPZ_SHA256, mirror_subdir="mnist"))
+    return _load_npz(fetch(path, origin=ORIGIN, file_hash=NPZ_SHA256, mirror_subdir="mnist",
+                           arrays_sha256=ARRAYS_SHA256))
