@@ -2,7 +2,7 @@
 
 Supported inputs: numpy arrays (and lists/dicts of them), backend tensors,
 Python generators/iterators yielding ``x``, ``(x, y)`` or ``(x, y, sample_weight)``,
-``torch.utils.data.DataLoader`` and ``tf.data.Dataset``.  Arrays are converted
+``cornu.utils.PyDataset``, ``torch.utils.data.DataLoader`` and ``tf.data.Dataset``.  Arrays are converted
 to backend tensors once, up front; each step then only slices on the device.
 """
 import math
@@ -194,6 +194,16 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
     """The adapter for ``x``; raises a clear error for unsupported inputs."""
     if x is None:
         raise ValueError("No input data: x is None")
+    from cornu.utils.py_dataset import PyDataset, PyDatasetBatches
+
+    if isinstance(x, PyDataset):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                f"When x is a PyDataset ({type(x).__name__}), its batches must carry y and "
+                "sample_weight; do not pass them separately."
+            )
+        return IteratorAdapter(PyDatasetBatches(x, shuffle=shuffle), steps=steps,
+                               class_weight=class_weight)
     if _is_dataset_like(x) and not isinstance(x, (list, tuple, dict)):
         if y is not None:
             raise ValueError(

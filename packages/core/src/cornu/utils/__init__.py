@@ -1,10 +1,22 @@
 """Utilities: ``cornu.utils`` (the Keras ``keras.utils`` surface that cornu-core provides)."""
+from cornu.utils.dataset_utils import (
+    audio_dataset_from_directory,
+    image_dataset_from_directory,
+    split_dataset,
+    text_dataset_from_directory,
+    timeseries_dataset_from_array,
+)
 from cornu.utils.file_utils import get_file
+from cornu.utils.numerical_utils import normalize, to_categorical
+from cornu.utils.py_dataset import PyDataset
+from cornu.utils.sequence_utils import pad_sequences
 from cornu.utils.progbar import Progbar
 from cornu.utils.random import set_random_seed
+from cornu.utils.model_visualization import model_to_dot, plot_model
 from cornu.serialization import (
     custom_object_scope,
     deserialize_cornu_object,
+    get_custom_objects,
     get_registered_name,
     get_registered_object,
     register_cornu_serializable,
@@ -13,8 +25,16 @@ from cornu.serialization import (
 )
 
 CustomObjectScope = custom_object_scope
+serialize_keras_object = serialize_cornu_object
+deserialize_keras_object = deserialize_cornu_object
+Sequence = PyDataset  # Keras 2's name
 
 __all__ = [
+    "plot_model", "model_to_dot", "get_custom_objects", "serialize_keras_object",
+    "deserialize_keras_object",
+    "PyDataset", "Sequence", "audio_dataset_from_directory", "image_dataset_from_directory",
+    "normalize", "pad_sequences", "split_dataset", "text_dataset_from_directory",
+    "timeseries_dataset_from_array", "to_categorical",
     "get_file", "Progbar", "set_random_seed", "custom_object_scope", "CustomObjectScope",
     "deserialize_cornu_object", "serialize_cornu_object", "get_registered_name",
     "get_registered_object", "register_cornu_serializable", "register_keras_serializable",
