@@ -98,6 +98,7 @@ DEFAULT_SESSIONS = [
     *(f"tests-{name}" for name in PACKAGES),
     "integration-torch",
     "integration-tensorflow",
+    "plugins",
 ]
 nox.options.sessions = DEFAULT_SESSIONS
 
@@ -198,8 +199,12 @@ def shared_data_env(subdir: str = "") -> dict[str, str]:
     return {}
 
 
-def run_pytest(session: nox.Session, targets: list[Path], backend: str, *args: str) -> None:
-    """pytest on `targets` with CORNU_BACKEND set; 'no tests collected' is not a failure."""
+def run_pytest(session: nox.Session, targets: list[Path], backend: str, *args: str,
+               report: str | None = None) -> None:
+    """pytest on `targets` with CORNU_BACKEND set; 'no tests collected' is not a failure.
+
+    ``report`` names the JUnit file (default: the session's name).
+    """
     present = [str(t.relative_to(ROOT)) for t in targets if t.exists()]
     for t in targets:
         if not t.exists():
@@ -217,7 +222,7 @@ def run_pytest(session: nox.Session, targets: list[Path], backend: str, *args: s
     session.run(
         "pytest",
         *present,
-        f"--junitxml={REPORTS / (session.name + '.xml')}",
+        f"--junitxml={REPORTS / ((report or session.name) + '.xml')}",
         *args,
         *session.posargs,
         env=env,
@@ -361,6 +366,73 @@ def wheels(session: nox.Session) -> None:
     check(session, "origin", "site", "cornu")
     check(session, "origin", "src", "cornu.layers")
     check(session, "tiny-fit", env={"CORNU_BACKEND": "torch"})
+
+
+# --------------------------------------------------------------------------------------
+# plugins: third-party distributions installed from their folders next to cornu's wheels
+# --------------------------------------------------------------------------------------
+EXAMPLES_DIR = ROOT / "examples"
+PLUGIN_TEMPLATE_DIR = EXAMPLES_DIR / "plugin-template"  # distribution cornu-plugin-template
+NUMPY_BACKEND_DIR = EXAMPLES_DIR / "backend-numpy"  # distribution cornu-backend-numpy
+
+#: What `cornu plugins --json` and the registry must say with the template installed
+#: (present) or uninstalled (absent).  Runs in the session's venv.
+_TEMPLATE_STATE = """
+import json, subprocess, sys
+want = sys.argv[1] == "present"
+data = json.loads(subprocess.check_output(["cornu", "plugins", "--json"]))
+listed = {p["distribution"]: p for p in data["plugins"]}
+assert ("cornu-plugin-template" in listed) == want, sorted(listed)
+assert not data["failures"] and not data["conflicts"], (data["failures"], data["conflicts"])
+if want:
+    registered = listed["cornu-plugin-template"]["registered"]
+    assert registered["layer"] == ["GatedDense"], registered
+    assert listed["cornu-plugin-template"]["hookspec_version"] == [1]
+import numpy as np
+import cornu
+from cornu.plugins import registry
+for kind, name in [("layer", "GatedDense"), ("optimizer", "sign_sgd"), ("loss", "pseudo_huber"),
+                   ("metric", "within_tolerance"), ("activation", "bent_identity"),
+                   ("callback", "StopAtLoss"), ("dataset", "two_spirals")]:
+    assert (registry.lookup(kind, name) is not None) == want, (kind, name)
+model = cornu.Sequential([cornu.Input((2,)), cornu.layers.Dense(1)])
+try:
+    model.compile(optimizer="sign_sgd", loss="mse")
+except ValueError as err:
+    assert not want and "Unknown optimizer: 'sign_sgd'" in str(err), err
+else:
+    assert want, "sign_sgd resolved without the plugin"
+print("template", "present" if want else "absent", "as expected")
+"""
+
+
+@nox.session
+def plugins(session: nox.Session) -> None:
+    """examples/plugin-template and examples/backend-numpy installed from their folders.
+
+    One fresh venv: cornu's wheels (both backends) + the two example distributions.  The
+    template's tests on torch and tensorflow; the NumPy backend's tests (models trained
+    with torch and with TensorFlow predict the same on numpy); then uninstalling the
+    template changes what `cornu plugins` lists and what names resolve.
+    """
+    pkgs = ["core", "layers", "optimizers", "metrics", "callbacks", "backend-torch", "backend-tf"]
+    wheels = build_wheels(session, pkgs)
+    # The build backend in the venv: the examples build from their folders without
+    # fetching an isolated build environment.
+    pip_install(session, "hatchling")
+    reqs = [wheel_req(p, w, "[cpu]" if p == "backend-tf" else "") for p, w in wheels.items()]
+    pip_install(session, "--no-build-isolation", *reqs, str(PLUGIN_TEMPLATE_DIR),
+                str(NUMPY_BACKEND_DIR), *TEST_DEPS)
+    session.run("python", "-m", "pip", "check")
+    session.run("cornu", "plugins")
+    session.run("python", "-c", _TEMPLATE_STATE, "present")
+    for backend in BACKEND_PACKAGE:
+        run_pytest(session, [PLUGIN_TEMPLATE_DIR / "tests"], backend,
+                   report=f"{session.name}-template-{backend}")
+    run_pytest(session, [NUMPY_BACKEND_DIR / "tests"], "numpy",
+               report=f"{session.name}-backend-numpy")
+    session.run("python", "-m", "pip", "uninstall", "-y", "-q", "cornu-plugin-template")
+    session.run("python", "-c", _TEMPLATE_STATE, "absent")
 
 
 # --------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def get_backend():
     """The bound backend module (imported and bound on first call)."""
     global _backend
     if _backend is None:
-        from cornu.plugins.manager import get_plugin_manager, load_backend_module
+        from cornu.plugins.manager import load_backend_module, notify_backend_selected
 
         name = backend_name()
         if name is None:
@@ -59,7 +59,5 @@ def get_backend():
             )
         module = load_backend_module(name)
         _backend = module
-        get_plugin_manager().hook.cornu_backend_selected.call_historic(
-            kwargs={"backend": module}
-        )
+        notify_backend_selected(module)
     return _backend

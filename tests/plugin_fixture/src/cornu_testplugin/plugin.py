@@ -1,5 +1,7 @@
 from cornu.plugins import hookimpl
 
+CORNU_HOOKSPEC_VERSION = 1  # the hookspec version this plugin implements (docs/plugins.md)
+
 
 @hookimpl
 def cornu_register_layers(register):

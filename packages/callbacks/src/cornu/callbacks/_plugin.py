@@ -1,6 +1,8 @@
 """Registers cornu-callbacks' components with cornu (the same hooks a third party uses)."""
 from cornu.plugins import hookimpl
 
+CORNU_HOOKSPEC_VERSION = 1  # the hookspec version this plugin implements (docs/plugins.md)
+
 
 @hookimpl
 def cornu_register_callbacks(register):

@@ -1,5 +1,7 @@
 """The core's own components, registered through the same hooks as any plugin."""
-from cornu.plugins.hookspecs import hookimpl
+from cornu.plugins.hookspecs import HOOKSPEC_VERSION, hookimpl
+
+CORNU_HOOKSPEC_VERSION = HOOKSPEC_VERSION
 
 
 @hookimpl

@@ -24,8 +24,17 @@ Backends are plugins too, found through a separate entry-point group,
 ``cornu.backends`` (entry-point name = backend name, value = the backend
 module); only the selected backend is imported.  See ``cornu.backend``.
 
-HOOKSPEC_VERSION is bumped whenever a specification changes; a plugin may check
-it to declare which cornu-core versions it supports.
+Versioning: ``HOOKSPEC_VERSION`` is an integer that changes only when a
+specification changes incompatibly (a hook removed or renamed, an argument
+removed or changing meaning); adding a hook or an optional kind keeps it.  A
+plugin module declares the version(s) it was written for::
+
+    CORNU_HOOKSPEC_VERSION = 1          # or "1", or (1, 2)
+
+The plugin manager skips a plugin whose declaration does not include this
+core's ``HOOKSPEC_VERSION``, with a ``PluginWarning`` naming its distribution.
+A plugin that declares nothing is loaded (and listed as "undeclared" by
+``cornu plugins``).  docs/plugins.md is the guide.
 """
 import pluggy
 
@@ -130,9 +139,11 @@ def cornu_resolve_metric(identifier, loss, output_shape):
 
 @hookspec(historic=True)
 def cornu_backend_selected(backend):
-    """Called once, when the backend module has been imported and bound.
+    """Called once per plugin context, once the backend module is imported and bound.
 
-    Historic: a plugin registered later still gets the call.
+    Historic: a plugin registered later still gets the call.  Binding the backend
+    (the first tensor) does not load the plugins: a context whose plugins load
+    after the backend was bound makes the call when it loads them.
 
     Args:
         backend: the backend module (``cornu.backends.torch`` or another).

@@ -6,6 +6,8 @@ the compiled loss (or, failing that, by the output shape) the Keras way.
 """
 from cornu.plugins import hookimpl
 
+CORNU_HOOKSPEC_VERSION = 1  # the hookspec version this plugin implements (docs/plugins.md)
+
 _ACCURACY = ("accuracy", "acc")
 _CROSSENTROPY = ("crossentropy", "ce")
 

@@ -5,6 +5,8 @@ so ``"adam"``, ``"sgd"`` and ``"rmsprop"`` resolve too.
 """
 from cornu.plugins import hookimpl
 
+CORNU_HOOKSPEC_VERSION = 1  # the hookspec version this plugin implements (docs/plugins.md)
+
 
 @hookimpl
 def cornu_register_optimizers(register):
