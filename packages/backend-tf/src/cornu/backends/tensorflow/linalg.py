@@ -2,7 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
-from cornu.backends.tensorflow._utils import promote, to_float
+from cornu import tree
+from cornu.backends.tensorflow._utils import promote, to_float, to_tensor
 
 
 def _vector_norm(x, ord, axis, keepdims):
@@ -122,7 +123,74 @@ def cholesky_inverse(x, upper=False):
 
 
 def eig(x):
+    """Eigenvalues and right eigenvectors of a square matrix (complex, as in Keras)."""
     return tuple(tf.linalg.eig(to_float(x)))
+
+
+def lu_factor(x):
+    """``(lu, pivots)``: LU factors with partial pivoting, as ``scipy.linalg.lu_factor``.
+
+    ``lu`` holds ``U`` and the unit-diagonal ``L`` below it; ``pivots[i]`` (int32,
+    0-based) is the row swapped with row ``i``.  ``tf.linalg.lu`` returns the row
+    permutation instead; the swaps are recovered from it one row at a time.
+    """
+    lu, perm = _lu(to_float(x))
+    n = lu.shape[-1]
+    if n is None:
+        raise ValueError("lu_factor: the matrix size must be known statically on TensorFlow")
+    return lu, _permutation_to_pivots(perm, n)
+
+
+@tf.custom_gradient
+def _lu(a):
+    """``tf.linalg.lu`` with a gradient (TensorFlow registers none for it).
+
+    With ``a[perm] = L U``, the gradient of a square full-rank factorization is
+    ``a_grad[perm] = L^-T (tril(L^T L_grad, -1) + triu(U_grad U^T)) U^-T``
+    (the formula PyTorch's ``lu_factor`` backward uses).
+    """
+    lu, perm = tf.linalg.lu(a)
+
+    def grad(lu_grad, perm_grad=None):
+        n = tf.shape(lu)[-1]
+        eye = tf.eye(n, batch_shape=tf.shape(lu)[:-2], dtype=lu.dtype)
+        lower = tf.linalg.band_part(lu, -1, 0) - tf.linalg.band_part(lu, 0, 0) + eye
+        upper = tf.linalg.band_part(lu, 0, -1)
+        l_grad = tf.linalg.band_part(lu_grad, -1, 0) - tf.linalg.band_part(lu_grad, 0, 0)
+        u_grad = tf.linalg.band_part(lu_grad, 0, -1)
+        phi = (tf.linalg.band_part(tf.linalg.matmul(lower, l_grad, adjoint_a=True), -1, 0)
+               - tf.linalg.band_part(tf.linalg.matmul(lower, l_grad, adjoint_a=True), 0, 0)
+               + tf.linalg.band_part(tf.linalg.matmul(u_grad, upper, adjoint_b=True), 0, -1))
+        left = tf.linalg.triangular_solve(lower, phi, lower=True, adjoint=True)  # L^-T phi
+        # (L^-T phi) U^-T = (U^-1 (L^-T phi)^T)^T
+        permuted = tf.linalg.adjoint(tf.linalg.triangular_solve(
+            upper, tf.linalg.adjoint(left), lower=False))
+        inverse = tf.math.invert_permutation(perm) if perm.shape.rank == 1 else tf.map_fn(
+            tf.math.invert_permutation, tf.reshape(perm, [-1, n]))
+        batch_dims = perm.shape.rank - 1
+        if batch_dims > 0:
+            inverse = tf.reshape(inverse, tf.shape(perm))
+        return tf.gather(permuted, inverse, axis=-2, batch_dims=batch_dims)
+
+    return (lu, perm), grad
+
+
+def _permutation_to_pivots(perm, n):
+    """LAPACK row swaps that turn ``range(n)`` into ``perm`` (batched over leading axes)."""
+    perm = tf.cast(perm, tf.int32)
+    rows = tf.broadcast_to(tf.range(n, dtype=tf.int32), tf.shape(perm))
+    index = tf.range(n, dtype=tf.int32)
+    pivots = []
+    for i in range(n):
+        # Where the row that belongs at position i sits now, then swap it into place.
+        target = perm[..., i:i + 1]
+        piv = tf.argmax(tf.cast(tf.equal(rows, target), tf.int32), axis=-1,
+                        output_type=tf.int32)[..., None]
+        pivots.append(piv)
+        row_i = rows[..., i:i + 1]
+        row_p = tf.gather(rows, piv, axis=-1, batch_dims=perm.shape.rank - 1)
+        rows = tf.where(index == i, row_p, tf.where(index == piv, row_i, rows))
+    return tf.concat(pivots, axis=-1)
 
 
 def eigh(x):
@@ -166,3 +234,43 @@ def matrix_rank(x, tol=None):
         m, n = tf.shape(x)[-2], tf.shape(x)[-1]
         tol = tf.reduce_max(s, axis=-1, keepdims=True) * tf.cast(tf.maximum(m, n), x.dtype) * eps
     return tf.reduce_sum(tf.cast(s > tol, tf.int32), axis=-1)
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode derivative: ``(fun(*primals), J @ tangents[, aux])``.
+
+    Uses ``tf.autodiff.ForwardAccumulator``.
+
+    Args:
+        fun: a function of the primals returning a tensor or a structure of tensors
+            (``(outputs, aux)`` when ``has_aux``).
+        primals: a tuple or list of the inputs of ``fun``.
+        tangents: the tangent vectors, with the structure and shapes of ``primals``
+            (cast to the primals' dtypes).
+        has_aux: whether ``fun`` returns an auxiliary value next to its outputs.
+    """
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError(
+            f"jvp: `primals` must be a tuple or list of inputs, received {type(primals).__name__}"
+        )
+    primals = tuple(tree.map_structure(to_tensor, tuple(primals)))
+    flat = tree.flatten(primals)
+    flat_tangents = tree.flatten(tuple(tangents))
+    if len(flat_tangents) != len(flat):
+        raise ValueError(
+            f"jvp: `tangents` must match the structure of `primals`: received "
+            f"{len(flat_tangents)} tangents for {len(flat)} primals"
+        )
+    flat_tangents = [to_tensor(t, p.dtype) for t, p in zip(flat_tangents, flat)]
+    with tf.autodiff.ForwardAccumulator(flat, flat_tangents) as acc:
+        if has_aux:
+            outputs, aux = fun(*primals)
+        else:
+            outputs = fun(*primals)
+        flat_out = tree.flatten(outputs)
+        out_tangents = [acc.jvp(o, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+                        for o in flat_out]
+    out_tangents = tree.pack_sequence_as(outputs, out_tangents)
+    if has_aux:
+        return outputs, out_tangents, aux
+    return outputs, out_tangents

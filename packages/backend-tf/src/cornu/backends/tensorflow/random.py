@@ -207,19 +207,31 @@ def shuffle(x, axis=0, seed=None):
     return tf.gather(x, perm, axis=axis)
 
 
+def _sampling_dtype(dtype):
+    # Sample half types in float32: stateless_gamma has no bfloat16 kernel, and small
+    # gamma draws underflow in float16 (beta would divide 0 by 0).
+    return tf.float64 if dtype == tf.float64 else tf.float32
+
+
 def gamma(shape, alpha, dtype=None, seed=None):
     dtype = _float_dtype(dtype)
-    return tf.random.stateless_gamma(
-        _shape(shape), seed=draw_seed(seed), alpha=tf.cast(alpha, dtype), dtype=dtype
+    compute = _sampling_dtype(dtype)
+    out = tf.random.stateless_gamma(
+        _shape(shape), seed=draw_seed(seed), alpha=tf.cast(alpha, compute), dtype=compute
     )
+    return out if compute == dtype else tf.cast(out, dtype)
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
     dtype = _float_dtype(dtype)
+    compute = _sampling_dtype(dtype)
     seeds = tf.random.experimental.stateless_split(draw_seed(seed), 2)
-    g1 = tf.random.stateless_gamma(_shape(shape), seed=seeds[0], alpha=tf.cast(alpha, dtype), dtype=dtype)
-    g2 = tf.random.stateless_gamma(_shape(shape), seed=seeds[1], alpha=tf.cast(beta, dtype), dtype=dtype)
-    return g1 / (g1 + g2)
+    g1 = tf.random.stateless_gamma(_shape(shape), seed=seeds[0], alpha=tf.cast(alpha, compute),
+                                   dtype=compute)
+    g2 = tf.random.stateless_gamma(_shape(shape), seed=seeds[1], alpha=tf.cast(beta, compute),
+                                   dtype=compute)
+    out = g1 / (g1 + g2)
+    return out if compute == dtype else tf.cast(out, dtype)
 
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):

@@ -1,7 +1,9 @@
 """``cornu.ops.linalg`` on PyTorch."""
 import torch
+import torch.autograd.forward_ad as _forward_ad
 
-from cornu.backends.torch._utils import promote, to_float
+from cornu import tree
+from cornu.backends.torch._utils import promote, to_float, to_tensor
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -62,8 +64,19 @@ def cholesky_inverse(x, upper=False):
 
 
 def eig(x):
+    """Eigenvalues and right eigenvectors of a square matrix (complex, as in Keras)."""
     w, v = torch.linalg.eig(to_float(x))
     return w, v
+
+
+def lu_factor(x):
+    """``(lu, pivots)``: LU factors with partial pivoting, as ``scipy.linalg.lu_factor``.
+
+    ``lu`` holds ``U`` and the unit-diagonal ``L`` below it; ``pivots[i]`` (int32,
+    0-based) is the row swapped with row ``i``.
+    """
+    lu, pivots = torch.linalg.lu_factor(to_float(x))
+    return lu, pivots - 1  # LAPACK's pivots are 1-based
 
 
 def eigh(x):
@@ -110,3 +123,56 @@ def matrix_rank(x, tol=None):
 def logdet(x):
     return torch.logdet(to_float(x))
 
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode derivative: ``(fun(*primals), J @ tangents[, aux])``.
+
+    Runs ``fun`` once on dual tensors (``torch.autograd.forward_ad``), which is what
+    ``torch.func.jvp`` does, without loading functorch (seconds on first use).
+
+    Args:
+        fun: a function of the primals returning a tensor or a structure of tensors
+            (``(outputs, aux)`` when ``has_aux``).
+        primals: a tuple or list of the inputs of ``fun``.
+        tangents: the tangent vectors, with the structure and shapes of ``primals``
+            (cast to the primals' dtypes).
+        has_aux: whether ``fun`` returns an auxiliary value next to its outputs.
+    """
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError(
+            f"jvp: `primals` must be a tuple or list of inputs, received {type(primals).__name__}"
+        )
+    primals = tuple(tree.map_structure(to_tensor, tuple(primals)))
+    flat = tree.flatten(primals)
+    flat_tangents = tree.flatten(tuple(tangents))
+    if len(flat_tangents) != len(flat):
+        raise ValueError(
+            f"jvp: `tangents` must match the structure of `primals`: received "
+            f"{len(flat_tangents)} tangents for {len(flat)} primals"
+        )
+    for p, t in zip(flat, flat_tangents):
+        if tuple(to_tensor(t).shape) != tuple(p.shape):
+            raise ValueError(
+                f"jvp: a tangent has shape {tuple(to_tensor(t).shape)} where its primal has "
+                f"shape {tuple(p.shape)}"
+            )
+    with _forward_ad.dual_level():
+        duals = [_forward_ad.make_dual(p, to_tensor(t, p.dtype))
+                 for p, t in zip(flat, flat_tangents)]
+        result = fun(*tree.pack_sequence_as(primals, duals))
+        outputs, aux = result if has_aux else (result, None)
+        flat_out, out_tangents = [], []
+        for o in tree.flatten(outputs):
+            primal, tangent = _forward_ad.unpack_dual(o)
+            flat_out.append(primal)
+            out_tangents.append(torch.zeros_like(primal) if tangent is None else tangent)
+        if has_aux:
+            aux = tree.map_structure(
+                lambda a: _forward_ad.unpack_dual(a).primal if isinstance(a, torch.Tensor)
+                else a, aux)
+    outputs = tree.pack_sequence_as(outputs, flat_out)
+    out_tangents = tree.pack_sequence_as(outputs, out_tangents)
+    if has_aux:
+        return outputs, out_tangents, aux
+    return outputs, out_tangents
