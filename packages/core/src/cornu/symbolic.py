@@ -38,6 +38,76 @@ class KerasTensor:
     def __hash__(self):
         return id(self)
 
+    # Python operators build op nodes, as the same ``cornu.ops`` calls would.
+    __array_ufunc__ = None  # ``ndarray + KerasTensor`` defers to ``__radd__``
+
+    def __int__(self):
+        raise TypeError("A symbolic KerasTensor cannot be converted to a Python int")
+
+    def __float__(self):
+        raise TypeError("A symbolic KerasTensor cannot be converted to a Python float")
+
+    def __iter__(self):
+        if not self.shape or self.shape[0] is None:
+            raise TypeError(
+                f"Cannot iterate over a symbolic KerasTensor of shape {self.shape}: the "
+                "first dimension must be known"
+            )
+        return (self[i] for i in range(self.shape[0]))
+
+    def reshape(self, newshape):
+        return _ops().reshape(self, newshape)
+
+    def squeeze(self, axis=None):
+        return _ops().squeeze(self, axis=axis)
+
+    def __getitem__(self, key):
+        return _ops().get_item(self, key)
+
+    def __round__(self, ndigits=None):
+        return _ops().round(self, decimals=ndigits or 0)
+
+    def __neg__(self):
+        return _ops().negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops().absolute(self)
+
+    def __invert__(self):
+        return _ops().logical_not(self) if self.dtype == "bool" else _ops().bitwise_invert(self)
+
+
+def _ops():
+    from cornu import ops
+
+    return ops
+
+
+def _binary(op_name, reflected=False):
+    def method(self, other):
+        fn = getattr(_ops(), op_name)
+        return fn(other, self) if reflected else fn(self, other)
+
+    method.__name__ = op_name
+    return method
+
+
+for _name, _op in (
+    ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("matmul", "matmul"),
+    ("truediv", "true_divide"), ("div", "true_divide"), ("floordiv", "floor_divide"),
+    ("mod", "mod"), ("pow", "power"), ("and", "logical_and"), ("or", "logical_or"),
+    ("xor", "logical_xor"),
+):
+    setattr(KerasTensor, f"__{_name}__", _binary(_op))
+    setattr(KerasTensor, f"__r{_name}__", _binary(_op, reflected=True))
+for _name, _op in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                   ("ge", "greater_equal"), ("ne", "not_equal")):
+    setattr(KerasTensor, f"__{_name}__", _binary(_op))
+del _name, _op
+
 
 def is_symbolic(x):
     return isinstance(x, KerasTensor)

@@ -1,8 +1,10 @@
 """Functional models: a graph of layer calls between symbolic inputs and outputs."""
 from cornu import tree
 from cornu.layer import Layer, attach_mask
+from cornu.models._keras_order import keras_operation_order
 from cornu.models.input_layer import InputLayer
 from cornu.models.model import Model
+from cornu.ops._symbolic import Operation, deserialize_value, is_op_record, serialize_value
 from cornu.symbolic import KerasTensor
 
 
@@ -36,10 +38,15 @@ class Functional(Model):
         self._outputs_struct = outputs
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
-        self._plan, layers, nodes = _build_plan(self.inputs, self.outputs)
+        self._plan, operations, nodes = _build_plan(self.inputs, self.outputs)
         self._node_ids = {id(n) for n in nodes}
-        self._tracking = False
-        for layer in layers:
+        self._tracking = False  # (tracking would list the layers in call order)
+        self._operations = operations  # layers and op nodes (cornu.ops calls), in order
+        # ``layers`` in Keras's order (depth, then discovery): get_weights, the
+        # optimizer's slots and the weight paths of saved files follow it.
+        for layer in keras_operation_order(self.inputs, self.outputs):
+            if isinstance(layer, Operation):
+                continue  # op nodes are no layers: no weights, not in ``model.layers``
             if not any(layer is l for l in self._layers):
                 self._layers.append(layer)
         self._tracking = True
@@ -75,16 +82,19 @@ class Functional(Model):
                            for x, m in zip(flat_inputs, masks)]
         for t, x in zip(self.inputs, flat_inputs):
             values[id(t)] = x
-        for layer, args, kwargs, simple_input, outputs in self._plan:
+        for layer, args, kwargs, simple_input, outputs, op in self._plan:
             if simple_input is not None:
                 result = layer(values[simple_input], training=training)
             else:
                 call_args, call_kwargs = tree.map_structure(
                     lambda a: values[id(a)] if isinstance(a, KerasTensor) else a, [args, kwargs]
                 )
-                if layer._call_has_training or not isinstance(layer, Model):
-                    call_kwargs["training"] = training
-                result = layer(*call_args, **call_kwargs)
+                if op:  # a cornu.ops call: the backend function, config bound
+                    result = layer(*call_args, **call_kwargs)
+                else:
+                    if layer._call_has_training or not isinstance(layer, Model):
+                        call_kwargs["training"] = training
+                    result = layer(*call_args, **call_kwargs)
             if len(outputs) == 1:
                 values[outputs[0]] = result if not tree.is_nested(result) else tree.flatten(result)[0]
             else:
@@ -118,12 +128,15 @@ class Functional(Model):
     def get_config(self):
         layer_ids = {}
         layer_configs = []
-        for layer in self.layers:
+        for layer in self._operations:
             layer_ids[id(layer)] = layer.name
         from cornu.serialization import serialize_cornu_object
 
-        for layer in self.layers:
-            record = serialize_cornu_object(layer)
+        for layer in self._operations:
+            if isinstance(layer, Operation):
+                record = layer.serialize()
+            else:
+                record = serialize_cornu_object(layer)
             record["name"] = layer.name
             nodes = []
             for node in layer._inbound_nodes:
@@ -187,7 +200,7 @@ def _serialize_args(obj, model):
         return [_serialize_args(o, model) for o in obj]
     if isinstance(obj, dict):
         return {k: _serialize_args(v, model) for k, v in obj.items()}
-    return obj
+    return serialize_value(obj, where=f"model '{model.name}' node argument")
 
 
 def functional_from_config(cls, config, custom_objects=None):
@@ -198,10 +211,13 @@ def functional_from_config(cls, config, custom_objects=None):
     outputs_by_layer = {}  # name -> list of outputs per call
     pending = []
     for record in config["layers"]:
-        layer = deserialize_cornu_object(
-            {k: v for k, v in record.items() if k not in ("inbound_nodes", "build_config")},
-            custom_objects=custom_objects, kind="layer",
-        )
+        if is_op_record(record):  # a cornu.ops / keras.ops call
+            layer = Operation.from_record(record)
+        else:
+            layer = deserialize_cornu_object(
+                {k: v for k, v in record.items() if k not in ("inbound_nodes", "build_config")},
+                custom_objects=custom_objects, kind="layer",
+            )
         layers[record["name"]] = layer
         if isinstance(layer, InputLayer):
             outputs_by_layer[record["name"]] = [layer.output]
@@ -219,6 +235,10 @@ def functional_from_config(cls, config, custom_objects=None):
         if isinstance(obj, list):
             return [resolve(o) for o in obj]
         if isinstance(obj, dict):
+            if obj.get("class_name") == "__tuple__":
+                return tuple(resolve(o) for o in obj["config"]["value"])
+            if str(obj.get("class_name", "")).startswith("__"):
+                return deserialize_value(obj)
             return {k: resolve(v) for k, v in obj.items()}
         return obj
 
@@ -233,7 +253,10 @@ def functional_from_config(cls, config, custom_objects=None):
             except LookupError:
                 remaining.append((name, node))
                 continue
-            outputs_by_layer[name].append(layers[name](*args, **kwargs))
+            layer = layers[name]
+            if isinstance(layer, Operation):
+                args = _keras_item_key(layer, args)
+            outputs_by_layer[name].append(layer(*args, **kwargs))
             progressed = True
         if not progressed:
             raise ValueError(
@@ -261,6 +284,14 @@ def functional_from_config(cls, config, custom_objects=None):
         outputs = outputs[0]
     return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
                trainable=config.get("trainable", True))
+
+
+def _keras_item_key(op, args):
+    """Keras writes a ``get_item`` key tuple as a list: a list of slices is a tuple."""
+    if op.fn_name == "get_item" and len(args) == 2 and isinstance(args[1], list) and any(
+            k is None or k is Ellipsis or isinstance(k, slice) for k in args[1]):
+        return [args[0], tuple(args[1])]
+    return args
 
 
 def _build_plan(inputs, outputs):
@@ -301,10 +332,12 @@ def _build_plan(inputs, outputs):
         layer = node.operation
         if not any(layer is l for l in layers):
             layers.append(layer)
+        is_op = isinstance(layer, Operation)
         simple = None
         if (len(node.call_args) == 1 and not node.call_kwargs
-                and isinstance(node.call_args[0], KerasTensor)):
+                and isinstance(node.call_args[0], KerasTensor) and not is_op):
             simple = id(node.call_args[0])
-        plan.append((layer, node.call_args, node.call_kwargs, simple,
-                     [id(t) for t in node.outputs]))
+        call = layer.bound_call() if is_op else layer
+        plan.append((call, node.call_args, node.call_kwargs, simple,
+                     [id(t) for t in node.outputs], is_op))
     return plan, layers, order

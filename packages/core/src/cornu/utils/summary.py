@@ -38,7 +38,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
     print_fn = print_fn or print
     from cornu.models.functional import Functional
 
-    layers = model.layers
+    layers = getattr(model, "_operations", None) or model.layers  # op nodes too, as Keras
     is_functional = isinstance(model, Functional)
     headers = ["Layer (type)", "Output Shape", "Param #"]
     if is_functional:
@@ -49,7 +49,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
     for layer in layers:
         built = layer.built
         params = str(f"{layer.count_params():,}") if built else "0 (unbuilt)"
-        row = [f"{layer.name} ({type(layer).__name__})", _shape_text(layer), params]
+        kind = getattr(layer, "class_name", None) or type(layer).__name__
+        row = [f"{layer.name} ({kind})", _shape_text(layer), params]
         if is_functional:
             row.append(_connections(layer, model))
         if show_trainable:

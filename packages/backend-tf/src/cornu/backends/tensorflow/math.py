@@ -132,3 +132,6 @@ def view_as_complex(x):
 def view_as_real(x):
     x = _tensor(x)
     return tf.stack([tf.math.real(x), tf.math.imag(x)], axis=-1)
+
+
+from cornu.ops._generic import istft, stft  # noqa: E402,F401  (written on cornu.ops)

@@ -874,3 +874,47 @@ def dense(inputs, kernel, bias=None):
 
     y = matmul(inputs, kernel)
     return y if bias is None else add(y, bias)
+
+
+# -- sliding patches and CTC decoding ---------------------------------------------------
+from cornu.ops._generic import fold, unfold  # noqa: E402,F401  (gathers / segment sums)
+
+
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+               merge_repeated=True, mask_index=0):
+    """Decode CTC outputs ``(batch, max_length, num_classes)`` (logits).
+
+    Returns ``(decoded, scores)``: greedy, ``(1, batch, max_length)`` and minus the
+    summed best inputs ``(batch, 1)``; beam search (``tf.nn.ctc_beam_search_decoder``),
+    ``(top_paths, batch, max_length)`` and the labelings' log probabilities
+    ``(batch, top_paths)``.  Blanks pad with -1.
+    """
+    from cornu.ops._generic import check_ctc_strategy, ctc_greedy_decode
+
+    check_ctc_strategy(strategy)
+    inputs = to_float(inputs)
+    if inputs.dtype not in (tf.float32, tf.float64):
+        inputs = tf.cast(inputs, tf.float32)
+    if mask_index is None:
+        mask_index = inputs.shape[-1] - 1
+    if strategy == "greedy":
+        return ctc_greedy_decode(inputs, sequence_lengths, merge_repeated, mask_index)
+    num_classes = inputs.shape[-1]
+    mask_index = mask_index % num_classes
+    # TensorFlow's blank is the last class: move ``mask_index`` there, map labels back.
+    order = [c for c in range(num_classes) if c != mask_index] + [mask_index]
+    logits = tf.transpose(tf.gather(inputs, order, axis=-1), (1, 0, 2))
+    lengths = tf.cast(to_tensor(sequence_lengths), tf.int32)
+    decoded, log_probs = tf.nn.ctc_beam_search_decoder(
+        logits, lengths, beam_width=beam_width, top_paths=top_paths)
+    max_length = tf.shape(inputs)[1]
+    batch = tf.shape(inputs)[0]
+    paths = []
+    for sparse in decoded:
+        labels = tf.cast(sparse.values, tf.int32)
+        labels = tf.where(labels >= mask_index, labels + 1, labels)
+        dense = tf.sparse.to_dense(
+            tf.SparseTensor(sparse.indices, labels, sparse.dense_shape), default_value=-1)
+        dense = tf.pad(dense, [[0, 0], [0, max_length - tf.shape(dense)[1]]], constant_values=-1)
+        paths.append(tf.reshape(dense, [batch, max_length]))
+    return tf.stack(paths), tf.cast(log_probs, inputs.dtype)

@@ -171,3 +171,280 @@ def compute_output_spec(fn, *args, **kwargs):
 
     flat = [spec(a, b) for a, b in zip(tree.flatten(out_a), tree.flatten(out_b))]
     return tree.pack_sequence_as(out_a, flat)
+
+
+# Stand-ins for unknown (None) dimensions when an op is traced: two runs, and the
+# output dimensions that differ between them are unknown.  Sizes with many small
+# factors keep reshapes, poolings and strided convolutions valid.
+_UNKNOWN_SIZES = (24, 36)
+
+
+def _placeholders(structure, fill, device):
+    from cornu import tree
+
+    def make(x):
+        if isinstance(x, KerasTensor):
+            shape = tuple(fill if d is None else d for d in x.shape)
+            return torch.zeros(shape, dtype=to_torch_dtype(x.dtype), device=device)
+        return x
+
+    return tree.map_structure(make, structure)
+
+
+def compute_op_spec(fn, args, kwargs):
+    """Output ``KerasTensor``s of op ``fn`` on symbolic ``args``/``kwargs``.
+
+    Runs ``fn`` on meta tensors (shapes and dtypes only: no kernel touches data);
+    ops that need values (data-dependent shapes, host reads) fall back to small
+    zero tensors.  Unknown dimensions are replaced by two different sizes.
+    """
+    from cornu import tree
+
+    unknown = any(isinstance(x, KerasTensor) and None in x.shape
+                  for x in tree.flatten([list(args), kwargs]))
+    sizes = _UNKNOWN_SIZES if unknown else _UNKNOWN_SIZES[:1]
+
+    def run(device):
+        with torch.no_grad():
+            return [fn(*_placeholders(args, size, device), **_placeholders(kwargs, size, device))
+                    for size in sizes]
+
+    try:
+        runs = run("meta")
+    except Exception:
+        runs = run(DEFAULT_DEVICE)
+    out_a, out_b = runs[0], runs[-1]
+
+    def spec(a, b):
+        if not isinstance(a, torch.Tensor):
+            return a
+        if a.ndim != b.ndim:
+            raise ValueError("the output rank depends on the unknown dimensions")
+        shape = tuple(da if da == db else None for da, db in zip(a.shape, b.shape))
+        return KerasTensor(shape, dtype=standardize_dtype(a.dtype))
+
+    flat = [spec(a, b) for a, b in zip(tree.flatten(out_a), tree.flatten(out_b))]
+    return tree.pack_sequence_as(out_a, flat)
+
+
+# -- control flow (Keras semantics; torch runs Python control flow eagerly) ------------
+from cornu.ops._generic import (  # noqa: E402,F401  (backend-independent ops, bound here)
+    associative_scan,
+    check_scan_args,
+    rearrange,
+    saturate_cast,
+)
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of ``x`` along ``axis``, as a list."""
+    x = convert_to_tensor(x)
+    if num is not None and num != x.shape[axis]:
+        raise ValueError(f"unstack: num={num} but axis {axis} has size {x.shape[axis]}")
+    return list(x.unbind(axis))
+
+
+def cond(pred, true_fn, false_fn):
+    """``true_fn()`` if ``pred`` else ``false_fn()``."""
+    return true_fn() if bool(pred) else false_fn()
+
+
+def switch(index, branches, *operands):
+    """``branches[index](*operands)``, ``index`` clipped to the valid range."""
+    i = min(max(int(index), 0), len(branches) - 1)
+    return branches[i](*operands)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Run ``body`` while ``cond`` holds; a tuple/list of loop variables is unpacked
+    into the calls, any other structure (a tensor, a dict) is passed as one argument."""
+    from cornu import tree
+
+    is_tuple = isinstance(loop_vars, (tuple, list))
+    state = tuple(loop_vars) if is_tuple else (loop_vars,)
+    state = tree.map_structure(convert_to_tensor, state)
+    iterations = 0
+    while (maximum_iterations is None or iterations < maximum_iterations) and bool(
+            cond(*state)):
+        state = body(*state)
+        state = tuple(state) if is_tuple else (state,)
+        iterations += 1
+    if is_tuple:
+        return list(state) if isinstance(loop_vars, list) else state
+    return state[0]
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``."""
+    val = init_val
+    for i in range(int(lower), int(upper)):
+        val = body_fun(i, val)
+    return val
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """``jax.lax.scan``: ``carry, y = f(carry, x)`` over the leading axis of ``xs``;
+    returns the final carry and the stacked ``y``s (aligned with ``xs``)."""
+    from cornu import tree
+
+    check_scan_args(f, xs, length, unroll)
+    xs_flat = [convert_to_tensor(x) for x in tree.flatten(xs)] if xs is not None else []
+    n = int(length) if length is not None else int(xs_flat[0].shape[0])
+    carry = tree.map_structure(convert_to_tensor, init)
+    ys = [None] * n
+    for i in (range(n - 1, -1, -1) if reverse else range(n)):
+        x = tree.pack_sequence_as(xs, [t[i] for t in xs_flat]) if xs is not None else None
+        carry, ys[i] = f(carry, x)
+    if n == 0 or ys[0] is None:
+        return carry, None
+    flat = [tree.flatten(y) for y in ys]
+    stacked = [torch.stack([convert_to_tensor(f_[k]) for f_ in flat]) for k in range(len(flat[0]))]
+    return carry, tree.pack_sequence_as(ys[0], stacked)
+
+
+def map(f, xs):
+    """``f`` applied to each slice of ``xs`` along the leading axis, outputs stacked."""
+    from cornu import tree
+
+    xs_flat = [convert_to_tensor(x) for x in tree.flatten(xs)]
+    outs = [f(tree.pack_sequence_as(xs, [t[i] for t in xs_flat]))
+            for i in range(int(xs_flat[0].shape[0]))]
+    flat = [tree.flatten(o) for o in outs]
+    stacked = [torch.stack([convert_to_tensor(o[k]) for o in flat]) for k in range(len(flat[0]))]
+    return tree.pack_sequence_as(outs[0], stacked)
+
+
+def vectorized_map(function, elements):
+    """``function`` over the leading axis of ``elements`` with ``torch.vmap`` (a loop
+    where vmap cannot trace ``function``, e.g. it reads values on the host)."""
+    from cornu import tree
+
+    elements = tree.map_structure(convert_to_tensor, elements)
+    try:
+        return torch.vmap(function)(elements)
+    except Exception:  # noqa: BLE001 - vmap rejects data-dependent code; loop instead
+        return map(function, elements)
+
+
+# -- slices and scatters ----------------------------------------------------------
+def _index_list(indices):
+    return [int(i) for i in convert_to_numpy(indices).reshape(-1)] if isinstance(
+        indices, torch.Tensor) else [int(i) for i in indices]
+
+
+def slice(inputs, start_indices, shape):
+    """The block of ``inputs`` at ``start_indices`` with size ``shape`` (-1: to the end)."""
+    inputs = convert_to_tensor(inputs)
+    out = inputs
+    for axis, (start, size) in enumerate(zip(_index_list(start_indices), _index_list(shape))):
+        length = inputs.shape[axis] - start if size == -1 else size
+        out = out.narrow(axis, start, length)
+    return out
+
+
+def slice_update(inputs, start_indices, updates):
+    """``inputs`` with the block at ``start_indices`` replaced by ``updates``."""
+    inputs = convert_to_tensor(inputs)
+    updates = convert_to_tensor(updates, dtype=inputs.dtype)
+    out = inputs.clone()
+    region = out
+    for axis, start in enumerate(_index_list(start_indices)):
+        region = region.narrow(axis, start, updates.shape[axis])
+    region.copy_(updates)
+    return out
+
+
+def _scatter_positions(indices, ndim):
+    indices = convert_to_tensor(indices).long()
+    if indices.ndim == 1:
+        indices = indices.unsqueeze(-1)
+    return tuple(indices[..., k] for k in range(indices.shape[-1]))
+
+
+def scatter(indices, values, shape):
+    """A zero tensor of ``shape`` with ``values`` added at ``indices`` (duplicates sum)."""
+    values = convert_to_tensor(values)
+    shape = tuple(int(d) for d in (_index_list(shape) if isinstance(shape, torch.Tensor) else shape))
+    out = torch.zeros(shape, dtype=values.dtype, device=values.device)
+    return out.index_put(_scatter_positions(indices, len(shape)), values, accumulate=True)
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """``inputs`` with ``updates`` written at ``indices``: replaced (``reduction=None``)
+    or combined with ``"add"``, ``"mul"``, ``"max"`` or ``"min"``."""
+    inputs = convert_to_tensor(inputs)
+    updates = convert_to_tensor(updates, dtype=inputs.dtype)
+    positions = _scatter_positions(indices, inputs.ndim)
+    if reduction is None:
+        return inputs.index_put(positions, updates)
+    if reduction == "add":
+        return inputs.index_put(positions, updates, accumulate=True)
+    reduce = {"mul": "prod", "max": "amax", "min": "amin"}.get(reduction)
+    if reduce is None:
+        raise ValueError(
+            f"scatter_update: reduction must be None, 'add', 'mul', 'max' or 'min', "
+            f"received {reduction!r}"
+        )
+    # Flatten the indexed leading axes and reduce the updates' rows into them.
+    depth = len(positions)
+    lead = inputs.shape[:depth]
+    flat_index = torch.zeros_like(positions[0])
+    for k in range(depth):
+        flat_index = flat_index * lead[k] + positions[k]
+    flat_in = inputs.reshape((-1,) + tuple(inputs.shape[depth:]))
+    flat_up = updates.reshape((-1,) + tuple(inputs.shape[depth:]))
+    flat_index = flat_index.reshape(-1)
+    index = flat_index.reshape((-1,) + (1,) * (flat_in.ndim - 1)).expand_as(flat_up)
+    out = flat_in.scatter_reduce(0, index, flat_up, reduce=reduce, include_self=True)
+    return out.reshape(inputs.shape)
+
+
+# -- custom gradients -------------------------------------------------------------------
+def _call_grad_fn(grad_fn, inputs, upstream):
+    """Keras's two spellings: ``grad(*upstream)``, or ``grad(*inputs, upstream=...)``
+    when the function names an ``upstream`` parameter."""
+    import inspect
+
+    try:
+        named = "upstream" in inspect.signature(grad_fn).parameters
+    except (TypeError, ValueError):
+        named = False
+    if named:
+        return grad_fn(*inputs, upstream=upstream[0] if len(upstream) == 1 else upstream)
+    return grad_fn(*upstream)
+
+
+class _CustomGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, fn, n_args, *args):
+        inputs = args[:n_args]
+        output, ctx.grad_fn = fn(*inputs)
+        ctx.inputs = inputs
+        ctx.multi = isinstance(output, (tuple, list))
+        return tuple(output) if ctx.multi else output
+
+    @staticmethod
+    def backward(ctx, *upstream):
+        grads = _call_grad_fn(ctx.grad_fn, ctx.inputs, upstream)
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        grads = [None if g is None else convert_to_tensor(g) for g in grads]
+        grads += [None] * (len(ctx.inputs) - len(grads))
+        return (None, None) + tuple(grads)
+
+
+def custom_gradient(f):
+    """Decorate ``f(*args) -> (output, grad_fn)`` so that autograd uses ``grad_fn``.
+
+    ``grad_fn`` receives the upstream gradient(s) (or, when it declares an
+    ``upstream`` parameter, the inputs and ``upstream=``) and returns one gradient
+    per input.
+    """
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args):
+        args = tuple(convert_to_tensor(a) if isinstance(a, Variable) else a for a in args)
+        return _CustomGradient.apply(f, len(args), *args)
+
+    return wrapper

@@ -157,3 +157,6 @@ def view_as_complex(x):
 def view_as_real(x):
     x = _tensor(x)
     return torch.stack([torch.real(x), torch.imag(x)], dim=-1)
+
+
+from cornu.ops._generic import istft, stft  # noqa: E402,F401  (written on cornu.ops)

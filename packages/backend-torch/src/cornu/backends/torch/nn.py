@@ -724,6 +724,22 @@ def dot_product_attention(
         rep = q.shape[1] // k.shape[1]
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
+    if bias is None and attn_logits_soft_cap is None and isinstance(scale, (int, float)):
+        # torch's fused kernel (flash / memory-efficient / math).  A boolean mask becomes
+        # an additive one with the dtype's minimum, as below: a fully masked row averages
+        # the values instead of giving NaN.
+        attn_mask = None
+        if mask is not None:
+            keep = _tensor(mask).bool()
+            if is_causal:
+                keep = keep & torch.ones((q.shape[-2], k.shape[-2]), dtype=torch.bool,
+                                         device=q.device).tril()
+            attn_mask = torch.zeros(keep.shape, dtype=q.dtype, device=q.device).masked_fill(
+                ~keep, torch.finfo(q.dtype).min)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, is_causal=bool(is_causal) and mask is None,
+            scale=float(scale))
+        return out.transpose(1, 2)
     logits = torch.matmul(q, k.transpose(-1, -2)) * scale
     if bias is not None:
         logits = logits + _tensor(bias, dtype_of(logits))
@@ -869,3 +885,42 @@ def dense(inputs, kernel, bias=None):
         return F.linear(x, k.t(), b)
     y = matmul(x, k)
     return y if b is None else add(y, b)
+
+
+# -- sliding patches and CTC decoding ---------------------------------------------------
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding patches of an ``(N, C, H, W)`` tensor: ``(N, C * kh * kw, L)``."""
+    return F.unfold(to_tensor(x), kernel_size, dilation=dilation, padding=padding, stride=stride)
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding patches ``(N, C * kh * kw, L)`` back into ``(N, C, H, W)``."""
+    return F.fold(to_tensor(x), output_size, kernel_size, dilation=dilation, padding=padding,
+                  stride=stride)
+
+
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+               merge_repeated=True, mask_index=0):
+    """Decode CTC outputs ``(batch, max_length, num_classes)`` (logits).
+
+    Returns ``(decoded, scores)``: greedy, ``(1, batch, max_length)`` and minus the
+    summed best inputs ``(batch, 1)``; beam search, ``(top_paths, batch, max_length)``
+    and the labelings' log probabilities ``(batch, top_paths)``.  Blanks pad with -1.
+    The beam search runs on the host.
+    """
+    from cornu.ops._generic import check_ctc_strategy, ctc_beam_search_numpy, ctc_greedy_decode
+
+    check_ctc_strategy(strategy)
+    inputs = to_float(inputs)
+    if inputs.dtype not in (torch.float32, torch.float64):
+        inputs = inputs.float()
+    if mask_index is None:
+        mask_index = inputs.shape[-1] - 1
+    if strategy == "greedy":
+        return ctc_greedy_decode(inputs, sequence_lengths, merge_repeated, mask_index)
+    log_probs = torch.log_softmax(inputs, dim=-1).detach().cpu().numpy()
+    lengths = to_tensor(sequence_lengths).detach().cpu().numpy()
+    paths, scores = ctc_beam_search_numpy(log_probs, lengths, beam_width, top_paths, mask_index)
+    device = inputs.device
+    return (torch.as_tensor(paths, device=device),
+            torch.as_tensor(scores, dtype=inputs.dtype, device=device))

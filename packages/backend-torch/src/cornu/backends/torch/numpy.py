@@ -1578,3 +1578,6 @@ def unique(
         if return_counts:
             outputs[k] = _fit_size(outputs[k], size, 0)
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+from cornu.ops._generic import vectorize  # noqa: E402,F401  (numpy.vectorize on tensors)
