@@ -52,10 +52,22 @@ register_keras_serializable = register_cornu_serializable
 
 
 def get_registered_name(obj):
+    """The name ``obj`` is saved under: ``"package>Name"`` when registered, else its name."""
     return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", None))
 
 
+def get_custom_objects():
+    """The global dict of registered custom objects (name -> class or function).
+
+    As in Keras, updating it registers objects by name for deserialization:
+    ``get_custom_objects().update({"MyLayer": MyLayer})``.
+    """
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
 def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object registered as ``name`` in ``custom_objects``, the custom-object
+    scope, the global registrations, or ``module_objects`` (in that order); None if absent."""
     for table in (custom_objects or {}, _current_scope(), _GLOBAL_CUSTOM_OBJECTS, module_objects or {}):
         if name in table:
             return table[name]
@@ -211,6 +223,10 @@ def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=N
             "decorated with register_cornu_serializable() or passed via custom_objects. "
             + (registry.unknown_name_message(kind, class_name) if kind else "")
         )
+    if not isinstance(cls, type):
+        # A function named by a config is returned, never called with the config's
+        # arguments: a file must not be able to make loading run a function.
+        return cls
     if hasattr(cls, "from_config"):
         with custom_object_scope(custom_objects or {}), _safe_mode_scope(safe_mode):
             obj = cls.from_config(inner)
@@ -219,18 +235,55 @@ def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=N
     build = config.get("build_config")
     if build and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
         obj.build_from_config(build)
+        _build_sublayers(obj, build)
     return obj
+
+
+def _build_sublayers(obj, build):
+    """A layer without its own ``build`` (a subclassed model) creates its sublayers'
+    weights on first call: call it once on zeros of the saved input shape (unknown
+    dimensions as 1), as Keras builds such models, so the weights exist before they
+    are loaded.  The zeros count against the loading allocation budget."""
+    from cornu.layer import Layer
+
+    if not isinstance(obj, Layer) or type(obj).build is not Layer.build:
+        return
+    if all(layer.built for layer in obj._layers):
+        return
+    shape = build.get("input_shape")
+    if shape is None:
+        return
+    import numpy as np
+
+    from cornu import config as cornu_config
+
+    def zeros(s):
+        if isinstance(s, dict):
+            return {k: zeros(v) for k, v in s.items()}
+        if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple, dict)):
+            return [zeros(v) for v in s]
+        concrete = tuple(1 if d is None else int(d) for d in s)
+        check_allocation(f"the input of {obj.name}", concrete, cornu_config.floatx())
+        return np.zeros(concrete, cornu_config.floatx())
+
+    obj(zeros(shape), training=False)
+
+
+#: The registry kinds a config may name.  Datasets, applications and callbacks are
+#: never part of a saved object: a config naming one (a dataset loader or a
+#: weights downloader used as a gadget, CVE-2025-8747) must not resolve.
+SERIALIZABLE_KINDS = ("layer", "activation", "initializer", "regularizer", "constraint",
+                      "optimizer", "schedule", "loss", "metric")
 
 
 def _lookup_any_kind(name, kind):
     from cornu.plugins import registry
-    from cornu.plugins.hookspecs import KINDS
 
-    if kind is not None:
+    if kind is not None and kind in SERIALIZABLE_KINDS:
         found = registry.lookup(kind, name)
         if found is not None:
             return found
-    for other in KINDS:
+    for other in SERIALIZABLE_KINDS:
         found = registry.lookup(other, name)
         if found is not None:
             return found
@@ -264,3 +317,98 @@ def make_kind_api(kind, base, instantiate=True):
     deserialize.__doc__ = f"A {kind} from its config or registered name."
     get.__doc__ = f"A {kind} from a name, a config dict, an instance, or None."
     return serialize, deserialize, get
+
+
+class _AllocationBudget:
+    def __init__(self, limit, source):
+        self.limit = int(limit)
+        self.used = 0
+        self.source = source
+
+
+@contextlib.contextmanager
+def allocation_budget(limit_bytes, source):
+    """Bound the bytes of variables created inside the block (while loading a file).
+
+    A saved model stores every variable it creates, so a config whose layers would
+    allocate far more than the file holds (``Dense(units=10**9)``, a huge
+    ``build_config`` shape) is an allocation bomb and is refused before allocating.
+    """
+    previous = getattr(_scope, "budget", None)
+    _scope.budget = _AllocationBudget(limit_bytes, source)
+    try:
+        yield _scope.budget
+    finally:
+        _scope.budget = previous
+
+
+def check_allocation(owner, shape, dtype):
+    """Called by ``Layer.add_weight`` before allocating; a no-op outside loading."""
+    budget = getattr(_scope, "budget", None)
+    if budget is None:
+        return
+    import numpy as np
+
+    count = 1
+    for d in shape:
+        count *= int(d)
+    try:
+        itemsize = np.dtype(dtype).itemsize
+    except TypeError:
+        itemsize = 8
+    budget.used += count * itemsize
+    if budget.used > budget.limit:
+        raise ValueError(
+            f"Refusing to create the weights of '{owner}' (shape {tuple(shape)}, {dtype}): "
+            f"the layers in {budget.source} would allocate {budget.used} bytes, far more "
+            f"than the {budget.limit} bytes the file can hold. The config asks for an "
+            "unbounded allocation; the file is corrupt or malicious."
+        )
+
+
+def load_python_lambda(config, module=None):
+    """A function from Keras's ``__lambda__`` record (marshalled Python bytecode).
+
+    Only for ``safe_mode=False``: running bytecode from a file executes whatever its
+    author wrote.  Raises in safe mode.  Globals are the builtins plus, when
+    ``module`` is already imported, that module's names (nothing is imported).
+    """
+    if in_safe_mode():
+        raise ValueError(
+            "Refusing to deserialize a lambda (Python bytecode) in safe mode: it could "
+            "run arbitrary code. Pass safe_mode=False only if you trust the file."
+        )
+    import base64
+    import binascii
+    import builtins
+    import marshal
+    import sys
+    import types
+
+    config = config.get("config", config) if isinstance(config, dict) else config
+    code, defaults, closure = config.get("code"), config.get("defaults"), config.get("closure")
+    if isinstance(code, (list, tuple)):
+        code, defaults, closure = code
+    try:
+        raw = base64.b64decode(code.encode("ascii"))
+    except (UnicodeEncodeError, binascii.Error):
+        raw = code.encode("raw_unicode_escape")
+    try:
+        code = marshal.loads(raw)
+    except (ValueError, EOFError, TypeError) as err:
+        raise ValueError(
+            f"Cannot load the lambda's bytecode ({err}): it was written by another Python "
+            "version or is corrupt"
+        ) from err
+    globs = {"__builtins__": builtins}
+    if module and module in sys.modules:
+        globs.update(vars(sys.modules[module]))
+
+    def cell(value):
+        return (lambda: value).__closure__[0]
+
+    return types.FunctionType(
+        code, globs, name=code.co_name,
+        argdefs=tuple(defaults) if isinstance(defaults, list) else defaults,
+        closure=None if closure is None else tuple(cell(v) for v in closure),
+    )

@@ -35,6 +35,20 @@ class Model(Trainer, Layer):
     def layers(self):
         return list(self._layers)
 
+    @property
+    def input_dtype(self):
+        """The dtype floating inputs are cast to: a Functional or Sequential model's
+        ``Input`` dtype (its layers cast for themselves, as in Keras 3), else the
+        compute dtype; None (no cast) for several inputs of different dtypes."""
+        try:
+            inputs = self.inputs
+        except AttributeError:
+            inputs = None
+        if isinstance(inputs, (list, tuple)) and inputs:
+            dtypes = {getattr(t, "dtype", None) for t in inputs}
+            return dtypes.pop() if len(dtypes) == 1 else None
+        return self._compute_dtype
+
     def get_layer(self, name=None, index=None):
         """A layer by name or by index in ``layers``."""
         if index is not None and name is not None:
@@ -63,22 +77,28 @@ class Model(Trainer, Layer):
 
     # -- saving --------------------------------------------------------------------
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
-        """Save the whole model (architecture, weights, optimizer state) to a ``.keras`` file."""
+        """Save the whole model (architecture, weights, optimizer state, assets) to a
+        ``.keras`` file (``zipped=False``: a directory with the same members)."""
         from cornu.saving import save_model
 
-        save_model(self, filepath, overwrite=overwrite, **kwargs)
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
-        """Save the weights to a ``.weights.h5`` file (Keras 3 layout)."""
+        """Save the weights to a ``.weights.h5`` file (Keras 3 layout), or to shards of
+        at most ``max_shard_size`` GB indexed by a ``.weights.json`` file."""
         from cornu.saving import save_weights
 
-        save_weights(self, filepath, overwrite=overwrite)
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Load weights saved by ``save_weights`` (or from a ``.keras`` file)."""
+        """Load weights saved by ``save_weights`` (or from a ``.keras`` file, or a legacy
+        Keras ``.h5`` file, where ``by_name=True`` matches layers by name)."""
         from cornu.saving import load_weights
 
-        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        by_name = kwargs.pop("by_name", False)
+        if kwargs:
+            raise ValueError(f"load_weights: unexpected keyword arguments {sorted(kwargs)}")
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def to_json(self, **kwargs):
         """The model's config as a JSON string (``model_from_json`` rebuilds it)."""
@@ -87,6 +107,22 @@ class Model(Trainer, Layer):
         from cornu.serialization import serialize_cornu_object
 
         return json.dumps(serialize_cornu_object(self), **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the inference function for serving.
+
+        ``format="tf_saved_model"`` (TensorFlow backend): a SavedModel whose ``serve``
+        endpoint (and ``serving_default`` signature) computes the model's predictions;
+        reload it with ``tf.saved_model.load``.  ``format="torch"`` (torch backend): a
+        ``torch.export`` program saved with ``torch.export.save`` (``.pt2``); reload it
+        with ``torch.export.load(path).module()``.  ``input_signature`` overrides the
+        input specs taken from the model's inputs.
+        """
+        from cornu.export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
 
     def get_config(self):
         config = super().get_config()
@@ -103,8 +139,13 @@ class Model(Trainer, Layer):
 
 
 def model_from_json(json_string, custom_objects=None):
+    """A model (fresh weights) from the JSON written by ``model.to_json()`` (or Keras's)."""
     import json
 
     from cornu.serialization import deserialize_cornu_object
 
-    return deserialize_cornu_object(json.loads(json_string), custom_objects=custom_objects)
+    try:
+        config = json.loads(json_string)
+    except ValueError as err:
+        raise ValueError(f"model_from_json: the string is not valid JSON: {err}") from err
+    return deserialize_cornu_object(config, custom_objects=custom_objects, kind="layer")

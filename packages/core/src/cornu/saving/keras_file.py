@@ -1,45 +1,103 @@
-"""Whole models in ``.keras`` archives (the Keras 3 zip layout).
+"""Whole models in ``.keras`` archives (the Keras 3 zip layout), loaded defensively.
 
 The archive holds, stored uncompressed and in this order, ``metadata.json``,
-``config.json`` (the model config with ``compile_config`` and
-``build_config``) and ``model.weights.h5``.  Loading resolves every class
-through ``custom_objects`` and the plugin registry; nothing is imported by
-module path, and lambdas are refused unless ``safe_mode=False``.
+``config.json`` (the model config with ``compile_config`` and ``build_config``),
+``model.weights.h5`` and, for layers with assets (lookup vocabularies), files
+under ``assets/<layer path>/``.  ``zipped=False`` writes the same members into a
+directory instead.
+
+Loading treats the file as untrusted.  Every class resolves through
+``custom_objects`` and the plugin registry (nothing is imported by module path,
+no function named by a config is called, lambdas and pickles are refused unless
+``safe_mode=False``); archive members with absolute paths, ``..`` components or
+symlinks are refused, as are decompression bombs, HDF5 links/external
+storage/virtual datasets/shape bombs, and configs whose layers would allocate far
+more memory than the file stores.  A truncated or corrupt file raises a
+``ValueError`` that says so.
 """
+import contextlib
 import datetime
 import io
 import json
 import os
+import shutil
+import stat
+import tempfile
 import zipfile
 
 import h5py
 
 from cornu.saving.atomic import atomic_path
-from cornu.saving.weights import read_weights, write_weights
+from cornu.saving.weights import (
+    UnsafeFileError,
+    _read_guarded,
+    load_assets,
+    open_h5,
+    save_assets,
+    write_weights,
+)
 
 KERAS_VERSION = "3.15.1"  # the file-format version written into metadata.json
-_MAX_MEMBER_BYTES = 4 << 30
+_MEMBERS = ("metadata.json", "config.json", "model.weights.h5")
+_ASSETS = "assets"
+#: A member larger than this must not expand more than _MAX_EXPANSION times.
+_BOMB_FLOOR_BYTES = 256 << 20
+_MAX_EXPANSION = 100
+_MAX_MEMBERS = 100_000
+_MAX_JSON_BYTES = 256 << 20
+#: Variables a config may create beyond what the file stores (bytes).
+_ALLOCATION_SLACK = 64 << 20
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
+# -- saving ----------------------------------------------------------------------------
+def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True):
+    """Save ``model`` (architecture, weights, optimizer state, assets) to a ``.keras`` file.
+
+    Args:
+        model: the model.
+        filepath: a path ending in ``.keras``.
+        overwrite: replace an existing file (otherwise FileExistsError).
+        zipped: False writes the members into a directory named ``filepath``.
+        include_optimizer: write the optimizer state and the compile config.
+
+    The file appears under its name only once complete (written beside it and
+    renamed), so a crash mid-save leaves the previous file intact.
+    """
     filepath = os.fspath(filepath)
     if filepath.endswith(".weights.h5"):
         raise ValueError("save(): use save_weights() for a .weights.h5 file")
-    if filepath.endswith(".h5"):
+    if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
         raise ValueError(
-            "save(): the legacy HDF5 (.h5) model format is not written by cornu; use a "
-            ".keras filename"
+            "save(): the legacy HDF5 (.h5) model format is not written by cornu (Keras 3 "
+            f"deprecates it); use a .keras filename. Received {filepath!r}"
         )
     if not filepath.endswith(".keras"):
         raise ValueError(f"save(): the filename must end in .keras, received {filepath!r}")
+    if zipped is None:
+        zipped = True
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
+    members = _serialize_members(model, include_optimizer)
+    with tempfile.TemporaryDirectory(prefix="cornu-assets-") as assets_dir:
+        has_assets = save_assets(model, assets_dir)
+        asset_files = _list_files(assets_dir) if has_assets else []
+        if zipped:
+            with atomic_path(filepath) as tmp:
+                with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+                    for name in _MEMBERS:
+                        archive.writestr(name, members[name])
+                    for rel in asset_files:
+                        archive.write(os.path.join(assets_dir, rel), f"{_ASSETS}/{rel}")
+        else:
+            _write_directory(filepath, members, assets_dir, asset_files)
+
+
+def _serialize_members(model, include_optimizer):
     from cornu.serialization import serialize_cornu_object
     from cornu.version import __version__
 
     config = serialize_cornu_object(model)
-    compile_config = model.get_compile_config() if include_optimizer else None
-    config["compile_config"] = compile_config
+    config["compile_config"] = model.get_compile_config() if include_optimizer else None
     build = model.get_build_config()
     if build is not None:
         config["build_config"] = build
@@ -51,54 +109,291 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     weights = io.BytesIO()
     with h5py.File(weights, "w") as f:
         write_weights(model, f, include_optimizer=include_optimizer)
-    with atomic_path(filepath) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr("metadata.json", json.dumps(metadata))
-            archive.writestr("config.json", json.dumps(config))
-            archive.writestr("model.weights.h5", weights.getvalue())
+    return {
+        "metadata.json": json.dumps(metadata),
+        "config.json": json.dumps(config),
+        "model.weights.h5": weights.getvalue(),
+    }
 
 
-def _read_member(archive, name):
+def _list_files(directory):
+    out = []
+    for root, _, files in os.walk(directory):
+        for name in sorted(files):
+            out.append(os.path.relpath(os.path.join(root, name), directory).replace(os.sep, "/"))
+    return sorted(out)
+
+
+def _write_directory(filepath, members, assets_dir, asset_files):
+    """``zipped=False``: build the directory beside the target, then swap it in."""
+    parent = os.path.dirname(os.path.abspath(filepath))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(filepath) + "-", dir=parent)
+    try:
+        for name in _MEMBERS:
+            data = members[name]
+            with open(os.path.join(staging, name), "wb") as f:
+                f.write(data.encode() if isinstance(data, str) else data)
+        for rel in asset_files:
+            target = os.path.join(staging, _ASSETS, *rel.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(os.path.join(assets_dir, *rel.split("/")), target)
+        old = None
+        if os.path.lexists(filepath):
+            old = filepath + ".old-" + os.path.basename(staging)
+            os.replace(filepath, old)
+        os.replace(staging, filepath)
+        if old is not None:
+            if os.path.isdir(old) and not os.path.islink(old):
+                shutil.rmtree(old)
+            else:
+                os.remove(old)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+# -- reading untrusted archives -----------------------------------------------------------
+def _safe_member_name(name):
+    """True for a relative, normalized member name (no ``..``, no absolute path)."""
+    if not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name:
+        return False
+    if len(name) > 1 and name[1] == ":":  # a Windows drive
+        return False
+    parts = name.rstrip("/").split("/")
+    return all(p not in ("", ".", "..") for p in parts)
+
+
+def check_archive(archive, source):
+    """Refuse unsafe archives before reading anything from them."""
+    infos = archive.infolist()
+    if len(infos) > _MAX_MEMBERS:
+        raise UnsafeFileError(f"{source}: {len(infos)} members is not a .keras archive")
+    seen = set()
+    declared = 0
+    for info in infos:
+        name = info.filename
+        if not _safe_member_name(name):
+            raise UnsafeFileError(
+                f"{source}: refusing the archive member {name!r}: its path escapes the "
+                "extraction directory (absolute path or '..')"
+            )
+        if name in seen:
+            raise UnsafeFileError(f"{source}: the archive member {name!r} appears twice")
+        seen.add(name)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise UnsafeFileError(f"{source}: refusing the symbolic link {name!r} in the archive")
+        if info.file_size > _BOMB_FLOOR_BYTES and \
+                info.file_size > _MAX_EXPANSION * max(info.compress_size, 1):
+            raise UnsafeFileError(
+                f"{source}: refusing the member {name!r}: it declares {info.file_size} bytes "
+                f"but stores {info.compress_size} (a decompression bomb)"
+            )
+        declared += info.file_size
+    size = os.path.getsize(source) if isinstance(source, str) and os.path.isfile(source) else None
+    if size is not None and declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * size:
+        raise UnsafeFileError(
+            f"{source}: the members declare {declared} bytes in a {size}-byte archive "
+            "(a decompression bomb)"
+        )
+
+
+def _read_member(archive, name, limit=None):
     info = archive.getinfo(name)
-    if info.file_size > _MAX_MEMBER_BYTES:
-        raise ValueError(f"Refusing to read {name}: {info.file_size} bytes is too large")
-    return archive.read(name)
+    if limit is not None and info.file_size > limit:
+        raise UnsafeFileError(f"Refusing to read {name}: {info.file_size} bytes is too large")
+    with archive.open(info) as f:
+        data = f.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ValueError(f"{name}: the archive member is not the size its header declares")
+    return data
+
+
+class _ArchiveReader:
+    """The members of a ``.keras`` zip archive or of a ``zipped=False`` directory."""
+
+    def __init__(self, filepath):
+        self.filepath = filepath
+        self.archive = None
+        self.directory = None
+        if os.path.isdir(filepath):
+            self.directory = filepath
+        else:
+            self.archive = zipfile.ZipFile(filepath, "r")
+            check_archive(self.archive, filepath)
+
+    def close(self):
+        if self.archive is not None:
+            self.archive.close()
+
+    def names(self):
+        if self.archive is not None:
+            return [n for n in self.archive.namelist() if not n.endswith("/")]
+        return [os.path.relpath(os.path.join(r, f), self.directory).replace(os.sep, "/")
+                for r, _, files in os.walk(self.directory) for f in files]
+
+    def size(self, name):
+        if self.archive is not None:
+            return self.archive.getinfo(name).file_size
+        return os.path.getsize(self._dir_path(name))
+
+    def _dir_path(self, name):
+        path = os.path.join(self.directory, *name.split("/"))
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise UnsafeFileError(f"{self.filepath}: {name} is not a regular file")
+        return path
+
+    def read(self, name, limit=None):
+        if self.archive is not None:
+            return _read_member(self.archive, name, limit)
+        path = self._dir_path(name)
+        if limit is not None and os.path.getsize(path) > limit:
+            raise UnsafeFileError(f"Refusing to read {name}: it is too large")
+        with open(path, "rb") as f:
+            return f.read()
+
+    def extract_assets(self, target):
+        """Copy ``assets/...`` into ``target`` (names validated); True if there were any."""
+        found = False
+        for name in self.names():
+            if not name.startswith(_ASSETS + "/"):
+                continue
+            if not _safe_member_name(name):
+                raise UnsafeFileError(f"{self.filepath}: refusing the asset path {name!r}")
+            destination = os.path.join(target, *name.split("/"))
+            root = os.path.realpath(target)
+            os.makedirs(os.path.dirname(destination), exist_ok=True)
+            if not os.path.realpath(destination).startswith(root + os.sep):
+                raise UnsafeFileError(f"{self.filepath}: the asset {name!r} escapes the assets "
+                                      "directory")
+            with open(destination, "wb") as out:
+                out.write(self.read(name))
+            found = True
+        return found
+
+
+@contextlib.contextmanager
+def _open_reader(filepath):
+    if not os.path.exists(filepath):
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
+        )
+    if not os.path.isdir(filepath) and not zipfile.is_zipfile(filepath):
+        raise ValueError(
+            f"{filepath} is not a .keras archive (a zip file): it is truncated, corrupt, or "
+            "another format. Weights-only files load with model.load_weights()."
+        )
+    try:
+        reader = _ArchiveReader(filepath)
+    except UnsafeFileError:
+        raise
+    except Exception as err:  # zipfile raises many types on a damaged directory
+        raise ValueError(f"{filepath} is a corrupt .keras archive: {type(err).__name__}: "
+                         f"{err}") from err
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def _read_members(reader):
+    """config dict, weights bytes and the member names, with clear errors."""
+    names = set(reader.names())
+    for required in ("config.json", "model.weights.h5"):
+        if required not in names:
+            raise ValueError(f"{reader.filepath} is not a valid .keras file: {required} is missing")
+    try:
+        raw_config = reader.read("config.json", limit=_MAX_JSON_BYTES)
+        weights = reader.read("model.weights.h5")
+        if "metadata.json" in names:
+            json.loads(reader.read("metadata.json", limit=1 << 20))
+    except UnsafeFileError:
+        raise
+    except Exception as err:  # CRC mismatch, bad compression, truncated member, ...
+        raise ValueError(f"{reader.filepath} is a corrupt .keras archive: "
+                         f"{type(err).__name__}: {err}") from err
+    try:
+        config = json.loads(raw_config)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{reader.filepath}: config.json is not valid JSON: {err}") from err
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"{reader.filepath}: config.json does not describe a model")
+    return config, weights, names
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Load a model saved by ``model.save`` (cornu or Keras 3)."""
-    from cornu.serialization import deserialize_cornu_object
+    """Load a model saved by ``model.save`` (cornu or Keras 3; also legacy Keras ``.h5``).
 
+    Args:
+        filepath: a ``.keras`` file (or a ``zipped=False`` directory, or a legacy
+            HDF5 whole-model file).
+        custom_objects: name -> class/function for user objects in the config.
+        compile: compile the model with the saved compile config (and restore the
+            optimizer state).
+        safe_mode: refuse anything that would run code from the file (lambdas
+            stored as bytecode, pickled modules, SavedModel graphs, host paths).
+    """
     filepath = os.fspath(filepath)
-    if not zipfile.is_zipfile(filepath):
-        raise ValueError(
-            f"{filepath} is not a .keras archive (a zip file). Weights-only files load "
-            "with model.load_weights()."
-        )
-    with zipfile.ZipFile(filepath, "r") as archive:
-        names = set(archive.namelist())
-        for required in ("config.json", "model.weights.h5"):
-            if required not in names:
-                raise ValueError(f"{filepath} is not a valid .keras file: {required} is missing")
-        config = json.loads(_read_member(archive, "config.json"))
-        weights = _read_member(archive, "model.weights.h5")
-    compile_config = config.pop("compile_config", None)
-    model = deserialize_cornu_object(config, custom_objects=custom_objects, kind="layer",
-                                     safe_mode=safe_mode)
-    if not model.built and config.get("build_config"):
-        model.build_from_config(config["build_config"])
-    if compile and compile_config:
-        from cornu.serialization import custom_object_scope
+    if os.path.isfile(filepath) and h5py.is_hdf5(filepath):
+        from cornu.saving.legacy_model import load_legacy_model
 
-        with custom_object_scope(custom_objects or {}):
-            model.compile_from_config(compile_config)
-    with h5py.File(io.BytesIO(weights), "r") as f:
-        read_weights(model, f, include_optimizer=compile)
+        return load_legacy_model(filepath, custom_objects=custom_objects, compile=compile,
+                                 safe_mode=safe_mode)
+    with _open_reader(filepath) as reader:
+        config, weights, names = _read_members(reader)
+        with tempfile.TemporaryDirectory(prefix="cornu-load-") as tmp:
+            has_assets = reader.extract_assets(tmp)
+            asset_bytes = sum(reader.size(n) for n in names if n.startswith(_ASSETS + "/"))
+            config_bytes = reader.size("config.json")  # vocabularies may live there
+            limit = 2 * (len(weights) + asset_bytes + config_bytes) + _ALLOCATION_SLACK
+            model = model_from_config(config, custom_objects, compile, safe_mode, limit,
+                                      filepath)
+            with open_h5(weights, f"{filepath}: model.weights.h5") as f:
+                _read_guarded(model, f, filepath, include_optimizer=compile)
+            if has_assets:
+                load_assets(model, os.path.join(tmp, _ASSETS))
+    return model
+
+
+def model_from_config(config, custom_objects, compile, safe_mode, limit, source):
+    """Rebuild (and optionally compile) the model in ``config`` under an allocation bound."""
+    from cornu.serialization import (
+        allocation_budget,
+        custom_object_scope,
+        deserialize_cornu_object,
+    )
+
+    config = dict(config)
+    compile_config = config.pop("compile_config", None)
+    try:
+        with allocation_budget(limit, source):
+            model = deserialize_cornu_object(config, custom_objects=custom_objects,
+                                             kind="layer", safe_mode=safe_mode)
+            if not getattr(model, "built", True) and config.get("build_config"):
+                model.build_from_config(config["build_config"])
+        if compile and compile_config:
+            with custom_object_scope(custom_objects or {}):
+                model.compile_from_config(compile_config)
+    except (TypeError, KeyError, AttributeError, IndexError) as err:
+        raise ValueError(
+            f"{source}: cannot rebuild the model from its config "
+            f"({type(err).__name__}: {err})"
+        ) from err
     return model
 
 
 def load_weights_from_archive(model, filepath, skip_mismatch=False):
-    with zipfile.ZipFile(filepath, "r") as archive:
-        weights = _read_member(archive, "model.weights.h5")
-    with h5py.File(io.BytesIO(weights), "r") as f:
-        read_weights(model, f, skip_mismatch=skip_mismatch)
+    filepath = os.fspath(filepath)
+    with _open_reader(filepath) as reader:
+        if "model.weights.h5" not in set(reader.names()):
+            raise ValueError(f"{filepath} is not a valid .keras file: model.weights.h5 is missing")
+        try:
+            weights = reader.read("model.weights.h5")
+        except UnsafeFileError:
+            raise
+        except Exception as err:
+            raise ValueError(f"{filepath} is a corrupt .keras archive: "
+                             f"{type(err).__name__}: {err}") from err
+    with open_h5(weights, f"{filepath}: model.weights.h5") as f:
+        _read_guarded(model, f, filepath, skip_mismatch=skip_mismatch)

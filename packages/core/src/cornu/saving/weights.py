@@ -1,11 +1,21 @@
-"""``.weights.h5`` files in the Keras 3 layout.
+"""``.weights.h5`` files in the Keras 3 layout, read defensively.
 
 The file mirrors the object tree: every object with variables writes
 ``<path>/vars/0, 1, ...`` (in ``variables`` order) with a ``name`` attribute.
-Layers held in a model's ``layers`` list are named by their snake_case class
-name, de-duplicated in order (``dense``, ``dense_1``); layers held in attributes
-are named by the attribute.  The optimizer writes ``optimizer/vars``.
+Layers held in a model's ``layers`` list (or any list/dict attribute) are named
+by their snake_case class name, de-duplicated in order (``dense``, ``dense_1``);
+layers held in attributes are named by the attribute.  The optimizer writes
+``optimizer/vars``.  A layer with its own ``save_own_variables(store)`` /
+``load_own_variables(store)`` (Keras's protocol, e.g. lookup tables) fills its
+``vars`` group itself, and one with ``save_assets(dir)`` / ``load_assets(dir)``
+gets the directory ``assets/<same path>/`` of a ``.keras`` archive.
+
+Reading trusts nothing in the file: links (soft or external), external
+storage and virtual datasets are refused; every dataset's declared shape is
+checked against the variable it is meant for before a byte is read, and a
+dataset declaring far more data than it stores (a "shape bomb") is refused.
 """
+import math
 import os
 
 import h5py
@@ -14,7 +24,17 @@ import numpy as np
 from cornu.naming import to_snake_case
 from cornu.saving.atomic import atomic_path
 
+#: A dataset declaring more than this many bytes must store at least
+#: 1/_MAX_EXPANSION of them (cornu and Keras write uncompressed datasets).
+_BOMB_FLOOR_BYTES = 64 << 20
+_MAX_EXPANSION = 1000
 
+
+class UnsafeFileError(ValueError):
+    """A weights file or archive that loading refuses for safety (links, bombs, ...)."""
+
+
+# -- walking the object tree ---------------------------------------------------------
 def _own_variables(obj):
     from cornu.layer import Layer
 
@@ -29,46 +49,61 @@ def _own_variables(obj):
     return list(getattr(obj, "variables", []))
 
 
+def _container(items):
+    """``[(name, layer)]`` for a list of layers: snake_case class names, de-duplicated."""
+    counts = {}
+    out = []
+    for layer in items:
+        base = to_snake_case(type(layer).__name__)
+        n = counts.get(base, 0)
+        counts[base] = n + 1
+        out.append((base if n == 0 else f"{base}_{n}", layer))
+    return out
+
+
+_SKIP_ATTRS = frozenset(("_layers", "_trainable_variables", "_non_trainable_variables",
+                         "_inbound_nodes", "_outbound_nodes", "optimizer"))
+
+
 def _children(obj):
-    """(name, child) pairs in the Keras walk order."""
+    """(name, child) pairs in the Keras walk order (a child may be a container list)."""
     from cornu.layer import Layer
     from cornu.models.functional import Functional
     from cornu.models.sequential import Sequential
 
-    out = []
-    if isinstance(obj, (Sequential, Functional)):
-        layers = list(obj.layers)
-        counts = {}
-        container = []
-        for layer in layers:
-            base = to_snake_case(type(layer).__name__)
-            n = counts.get(base, 0)
-            counts[base] = n + 1
-            container.append((base if n == 0 else f"{base}_{n}", layer))
-        out.append(("layers", container))
-        return out
-    if isinstance(obj, Layer):
-        public, private = [], []
-        for attr, value in sorted(vars(obj).items()):
-            if attr in ("_layers", "_trainable_variables", "_non_trainable_variables",
-                        "_inbound_nodes", "_outbound_nodes", "optimizer"):
-                continue
-            if isinstance(value, Layer) and value is not obj:
-                (private if attr.startswith("_") else public).append((attr, value))
-            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
-                counts = {}
-                container = []
-                for layer in value:
-                    base = to_snake_case(type(layer).__name__)
-                    n = counts.get(base, 0)
-                    counts[base] = n + 1
-                    container.append((base if n == 0 else f"{base}_{n}", layer))
-                (private if attr.startswith("_") else public).append((attr, container))
-        out.extend(public + private)
-    return out
+    if isinstance(obj, Functional):
+        return [("layers", _container(keras_layer_order(obj)))]
+    if isinstance(obj, Sequential):
+        return [("layers", _container(obj.layers))]
+    if not isinstance(obj, Layer):
+        return []
+    public, private = [], []
+    for attr, value in sorted(vars(obj).items()):
+        if attr in _SKIP_ATTRS or attr.startswith("__"):
+            continue
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, Layer) and value is not obj:
+            (private if attr.startswith("_") else public).append((attr, value))
+        elif (isinstance(value, (list, tuple)) and value
+              and all(isinstance(v, Layer) for v in value)):
+            (private if attr.startswith("_") else public).append((attr, _container(value)))
+    return public + private
 
 
-def _walk(obj, path, visit, visited):
+def keras_layer_order(model):
+    """A Functional model's layers in Keras 3's order (which names the weight paths)."""
+    from cornu.layer import Layer
+    from cornu.models._keras_order import keras_operation_order
+
+    members = {id(layer) for layer in model.layers}
+    return [op for op in keras_operation_order(model.inputs, model.outputs)
+            if isinstance(op, Layer) and id(op) in members]
+
+
+def walk(obj, visit, path="", visited=None):
+    """Call ``visit(path, obj)`` for ``obj`` and every layer below it, each once."""
+    visited = set() if visited is None else visited
     if id(obj) in visited:
         return
     visited.add(id(obj))
@@ -77,28 +112,173 @@ def _walk(obj, path, visit, visited):
         child_path = f"{path}/{name}" if path else name
         if isinstance(child, list):
             for sub_name, sub in child:
-                _walk(sub, f"{child_path}/{sub_name}", visit, visited)
+                walk(sub, visit, f"{child_path}/{sub_name}", visited)
         else:
-            _walk(child, child_path, visit, visited)
+            walk(child, visit, child_path, visited)
 
 
+# -- safe access to untrusted HDF5 -----------------------------------------------------
+def safe_group(parent, path):
+    """The group at ``path`` under ``parent`` (None if absent); links are refused."""
+    current = parent
+    for part in path.split("/"):
+        if not part:
+            raise UnsafeFileError(f"Invalid group path {path!r} in the weights file")
+        if part not in current:
+            return None
+        link = current.get(part, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            raise UnsafeFileError(
+                f"Refusing to follow the {type(link).__name__} {current.name}/{part} in the "
+                "weights file: links can read other files on this machine"
+            )
+        current = current[part]
+        if not isinstance(current, h5py.Group):
+            raise UnsafeFileError(f"{current.name} in the weights file is not a group")
+    return current
+
+
+def safe_dataset(group, key, expected_shape=None, what=None):
+    """Read dataset ``key`` of ``group`` as numpy, after checking it is safe to read.
+
+    Refuses links, external storage, virtual datasets, non-numeric dtypes and
+    datasets declaring far more bytes than they store; when ``expected_shape`` is
+    given, a different declared shape raises before anything is read.
+    """
+    link = group.get(key, getlink=True)
+    if link is None:
+        raise KeyError(f"{group.name}/{key}")
+    if not isinstance(link, h5py.HardLink):
+        raise UnsafeFileError(
+            f"Refusing to follow the {type(link).__name__} {group.name}/{key} in the weights "
+            "file: links can read other files on this machine"
+        )
+    dataset = group[key]
+    if not isinstance(dataset, h5py.Dataset):
+        raise UnsafeFileError(f"{group.name}/{key} in the weights file is not a dataset")
+    if dataset.external:
+        raise UnsafeFileError(
+            f"Refusing external storage for {group.name}/{key}: it reads the host files "
+            f"{[e[0] for e in dataset.external]}"
+        )
+    if dataset.is_virtual:
+        raise UnsafeFileError(
+            f"Refusing the virtual dataset {group.name}/{key}: it maps other files"
+        )
+    if dataset.dtype.kind not in "biufc":
+        raise UnsafeFileError(
+            f"{group.name}/{key} holds {dataset.dtype}, not numbers: not a weights dataset"
+        )
+    shape = tuple(dataset.shape or ())
+    if expected_shape is not None and shape != tuple(expected_shape):
+        raise ValueError(
+            f"{what or 'variable'} has shape {tuple(expected_shape)}, but the file holds "
+            f"shape {shape} at {group.name}/{key}."
+        )
+    declared = math.prod(shape) * dataset.dtype.itemsize
+    stored = dataset.id.get_storage_size()
+    if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * stored:
+        raise UnsafeFileError(
+            f"Refusing {group.name}/{key}: it declares {declared} bytes but stores only "
+            f"{stored} (an HDF5 shape bomb)"
+        )
+    return np.asarray(dataset[()])
+
+
+_safe_dataset = safe_dataset  # the name legacy_h5 imports
+
+
+class _WriteStore:
+    """The dict-like ``store`` passed to ``save_own_variables`` (``store["0"] = array``)."""
+
+    def __init__(self, h5file, group_path, name):
+        self._file = h5file
+        self._path = group_path
+        self._name = name
+        self._group = None
+
+    def _ensure(self):
+        if self._group is None:
+            self._group = self._file.require_group(self._path)
+            self._group.attrs["name"] = self._name
+        return self._group
+
+    def __setitem__(self, key, value):
+        if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+            value = value.numpy()
+        self._ensure().create_dataset(str(key), data=np.asarray(value))
+
+    def __getitem__(self, key):
+        return np.asarray(self._ensure()[str(key)][()])
+
+    def __contains__(self, key):
+        return self._group is not None and str(key) in self._group
+
+    def __len__(self):
+        return 0 if self._group is None else len(self._group)
+
+    def keys(self):
+        return [] if self._group is None else list(self._group.keys())
+
+
+class _ReadStore:
+    """The read-only ``store`` passed to ``load_own_variables`` (values are numpy arrays)."""
+
+    def __init__(self, group):
+        self._group = group
+
+    def __getitem__(self, key):
+        if self._group is None or str(key) not in self._group:
+            raise KeyError(key)
+        return safe_dataset(self._group, str(key))
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        return self._group is not None and str(key) in self._group
+
+    def __len__(self):
+        return 0 if self._group is None else len(self._group)
+
+    def keys(self):
+        return [] if self._group is None else list(self._group.keys())
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+
+def _vars_path(path):
+    return f"{path}/vars" if path else "vars"
+
+
+# -- writing and reading a model's state ---------------------------------------------
 def write_weights(model, h5file, include_optimizer=True):
     """Write ``model``'s state (and its optimizer's) into an open h5py File."""
+    from cornu.models.input_layer import InputLayer
+    from cornu.models.model import Model
 
     def visit(path, obj):
+        name = getattr(obj, "name", "")
+        save_own = getattr(obj, "save_own_variables", None)
+        if save_own is not None:
+            store = _WriteStore(h5file, _vars_path(path), name)
+            if isinstance(obj, (Model, InputLayer)):
+                store._ensure()
+            save_own(store)
+            return
         variables = _own_variables(obj)
-        group_path = f"{path}/vars" if path else "vars"
-        from cornu.models.input_layer import InputLayer
-        from cornu.models.model import Model
-
         if not variables and not isinstance(obj, (Model, InputLayer)):
             return
-        group = h5file.require_group(group_path)
-        group.attrs["name"] = getattr(obj, "name", "")
+        group = h5file.require_group(_vars_path(path))
+        group.attrs["name"] = name
         for i, v in enumerate(variables):
             group.create_dataset(str(i), data=np.asarray(v.numpy()))
 
-    _walk(model, "", visit, set())
+    walk(model, visit)
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and getattr(optimizer, "built", False):
         group = h5file.require_group("optimizer/vars")
@@ -112,69 +292,107 @@ def read_weights(model, h5file, skip_mismatch=False, include_optimizer=True):
     errors = []
 
     def visit(path, obj):
+        name = getattr(obj, "name", path)
+        load_own = getattr(obj, "load_own_variables", None)
+        if load_own is not None:
+            try:
+                load_own(_ReadStore(safe_group(h5file, _vars_path(path))))
+            except UnsafeFileError:
+                raise
+            except (ValueError, KeyError) as err:
+                if not skip_mismatch:
+                    errors.append(f"Layer '{name}' (path '{path}'): {err}")
+            return
         variables = _own_variables(obj)
         if not variables:
             return
-        group_path = f"{path}/vars" if path else "vars"
-        group = h5file.get(group_path)
-        name = getattr(obj, "name", path)
-        if group is None or len(group) != len(variables):
-            found = 0 if group is None else len(group)
-            message = (
-                f"Layer '{name}' (path '{path}') expected {len(variables)} variables, but "
-                f"the file has {found}."
-            )
-            if skip_mismatch:
-                return
-            errors.append(message)
+        group = safe_group(h5file, _vars_path(path))
+        found = 0 if group is None else len(group)
+        if found != len(variables):
+            if not skip_mismatch:
+                errors.append(
+                    f"Layer '{name}' (path '{path}') expected {len(variables)} variables, "
+                    f"but the file has {found}."
+                )
             return
         for i, v in enumerate(variables):
-            value = _safe_dataset(group, str(i))
-            if tuple(value.shape) != tuple(v.shape):
-                message = (
-                    f"Layer '{name}': variable {v.path} has shape {v.shape}, but the file "
-                    f"holds shape {tuple(value.shape)}."
-                )
-                if skip_mismatch:
-                    continue
-                errors.append(message)
+            try:
+                value = safe_dataset(group, str(i), tuple(v.shape),
+                                     what=f"Layer '{name}': variable {v.path}")
+            except UnsafeFileError:
+                raise
+            except (ValueError, KeyError) as err:
+                if not skip_mismatch:
+                    errors.append(str(err))
                 continue
             v.assign(value.astype(v.dtype) if value.dtype != np.dtype(v.dtype) else value)
 
-    _walk(model, "", visit, set())
+    walk(model, visit)
     if errors:
         raise ValueError("Cannot load weights:\n" + "\n".join(errors))
     optimizer = getattr(model, "optimizer", None)
-    group = h5file.get("optimizer/vars")
+    group = safe_group(h5file, "optimizer/vars") if "optimizer" in h5file else None
     if include_optimizer and optimizer is not None and group is not None and len(group):
         if not getattr(optimizer, "built", False):
             optimizer.build(model.trainable_variables)
         variables = optimizer.variables
-        if len(variables) == len(group):
-            for i, v in enumerate(variables):
-                v.assign(_safe_dataset(group, str(i)).astype(v.dtype))
-        elif not skip_mismatch:
-            raise ValueError(
-                f"The optimizer state in the file has {len(group)} variables, the model's "
-                f"optimizer has {len(variables)}."
-            )
+        if len(variables) != len(group):
+            import warnings
+
+            # Keras warns and keeps the fresh state (e.g. a file saved before training).
+            warnings.warn(
+                f"Skipping variable loading for optimizer '{optimizer.name}', because it "
+                f"has {len(variables)} variables whereas the saved optimizer has "
+                f"{len(group)} variables.", stacklevel=3)
+            return
+        values = [safe_dataset(group, str(i), tuple(v.shape),
+                               what=f"optimizer variable {v.path}")
+                  for i, v in enumerate(variables)]
+        for v, value in zip(variables, values):
+            v.assign(value.astype(v.dtype))
 
 
-def _safe_dataset(group, key):
-    """Read a dataset, refusing links and external storage (untrusted files)."""
-    link = group.get(key, getlink=True)
-    if not isinstance(link, h5py.HardLink):
-        raise ValueError(f"Refusing to follow the link {group.name}/{key} in the weights file")
-    dataset = group[key]
-    if not isinstance(dataset, h5py.Dataset):
-        raise ValueError(f"{group.name}/{key} is not a dataset")
-    if dataset.external or dataset.is_virtual:
-        raise ValueError(f"Refusing external or virtual storage for {group.name}/{key}")
-    return np.asarray(dataset[()])
+def save_assets(model, directory):
+    """Call ``save_assets(dir)`` of every layer that has it, under ``directory/<path>``.
+
+    Returns True if any layer wrote assets.
+    """
+    wrote = []
+
+    def visit(path, obj):
+        save = getattr(obj, "save_assets", None)
+        if save is None:
+            return
+        target = os.path.join(directory, *path.split("/")) if path else directory
+        os.makedirs(target, exist_ok=True)
+        save(target)
+        wrote.append(path)
+
+    walk(model, visit)
+    return bool(wrote)
 
 
-def save_weights(model, filepath, overwrite=True):
+def load_assets(model, directory):
+    """Call ``load_assets(dir)`` of every layer whose ``directory/<path>`` exists."""
+
+    def visit(path, obj):
+        load = getattr(obj, "load_assets", None)
+        if load is None:
+            return
+        source = os.path.join(directory, *path.split("/")) if path else directory
+        if os.path.isdir(source):
+            load(source)
+
+    walk(model, visit)
+
+
+# -- files -------------------------------------------------------------------------------
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     filepath = os.fspath(filepath)
+    if max_shard_size is not None:
+        from cornu.saving.sharded import save_sharded_weights
+
+        return save_sharded_weights(model, filepath, max_shard_size, overwrite=overwrite)
     if not filepath.endswith(".weights.h5"):
         raise ValueError(
             f"save_weights: the filename must end in .weights.h5, received {filepath!r}"
@@ -186,15 +404,52 @@ def save_weights(model, filepath, overwrite=True):
             write_weights(model, f)
 
 
-def load_weights(model, filepath, skip_mismatch=False):
+def open_h5(filepath_or_bytes, what):
+    """Open an HDF5 file for reading, turning a corrupt file into a clear ValueError."""
+    import io
+
+    source = io.BytesIO(filepath_or_bytes) if isinstance(filepath_or_bytes, bytes) \
+        else filepath_or_bytes
+    try:
+        return h5py.File(source, "r")
+    except OSError as err:
+        raise ValueError(f"{what} is not a readable HDF5 file (corrupt or truncated): "
+                         f"{err}") from err
+
+
+def load_weights(model, filepath, skip_mismatch=False, by_name=False):
+    """Load weights from a ``.weights.h5``, sharded ``.weights.json``, ``.keras`` or
+    legacy Keras ``.h5`` file (``by_name`` applies to the legacy format only)."""
     filepath = os.fspath(filepath)
-    if filepath.endswith(".keras"):
+    if filepath.endswith(".keras") or os.path.isdir(filepath):
         from cornu.saving.keras_file import load_weights_from_archive
 
         return load_weights_from_archive(model, filepath, skip_mismatch=skip_mismatch)
+    if filepath.endswith(".weights.json"):
+        from cornu.saving.sharded import load_sharded_weights
+
+        return load_sharded_weights(model, filepath, skip_mismatch=skip_mismatch)
+    if (filepath.endswith(".h5") or filepath.endswith(".hdf5")) \
+            and not filepath.endswith(".weights.h5"):
+        from cornu.saving import legacy_h5
+
+        with open_h5(filepath, filepath):
+            pass  # a clear error for a corrupt file before the legacy reader opens it
+        return legacy_h5.load_weights(model, filepath, by_name=by_name,
+                                      skip_mismatch=skip_mismatch)
     if not filepath.endswith(".weights.h5"):
         raise ValueError(
-            f"load_weights: expected a .weights.h5 or .keras file, received {filepath!r}"
+            f"load_weights: expected a .weights.h5, .weights.json, .keras or legacy .h5 "
+            f"file, received {filepath!r}"
         )
-    with h5py.File(filepath, "r") as f:
-        read_weights(model, f, skip_mismatch=skip_mismatch)
+    with open_h5(filepath, filepath) as f:
+        _read_guarded(model, f, filepath, skip_mismatch=skip_mismatch)
+
+
+def _read_guarded(model, f, source, skip_mismatch=False, include_optimizer=True):
+    """``read_weights`` with low-level errors of a corrupt file reported as ValueError."""
+    try:
+        read_weights(model, f, skip_mismatch=skip_mismatch, include_optimizer=include_optimizer)
+    except (OSError, RuntimeError, TypeError) as err:
+        raise ValueError(f"Cannot read the weights in {source} (corrupt or truncated): "
+                         f"{type(err).__name__}: {err}") from err

@@ -41,11 +41,13 @@ def _deserialize_function(value, arg):
         return value
     if isinstance(value, dict):
         if value.get("class_name") == "__lambda__":
+            if not serialization.in_safe_mode():  # load_model(..., safe_mode=False)
+                return serialization.load_python_lambda(value)
             raise ValueError(
                 f"Lambda: refusing to load `{arg}` stored as Python bytecode "
-                "('__lambda__'): running code from a file is unsafe and cornu never does "
-                "it. Re-create the layer with a function registered through "
-                "cornu.saving.register_cornu_serializable."
+                "('__lambda__') in safe mode: running code from a file is unsafe. Pass "
+                "safe_mode=False only for a file you trust, or re-create the layer with a "
+                "function registered through cornu.saving.register_cornu_serializable."
             )
         if value.get("class_name") != "function":
             raise ValueError(f"Lambda: cannot interpret {arg}={value!r}")
@@ -162,10 +164,14 @@ class Lambda(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
-        from cornu.serialization import custom_object_scope
+        from cornu.serialization import _safe_mode_scope, custom_object_scope
 
         config = dict(config)
-        with custom_object_scope(custom_objects or {}):
+        config.pop("module", None)  # Keras's hint for a lambda's globals
+        config.pop("function_type", None)
+        config.pop("output_shape_type", None)
+        config.pop("output_shape_module", None)
+        with custom_object_scope(custom_objects or {}), _safe_mode_scope(safe_mode):
             config["function"] = _deserialize_function(config["function"], "function")
             shape = config.get("output_shape")
             if isinstance(shape, dict) or isinstance(shape, str):

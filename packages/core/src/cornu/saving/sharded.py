@@ -1,0 +1,159 @@
+"""Sharded weights: ``save_weights("big.weights.json", max_shard_size=GB)`` (Keras 3 layout).
+
+The ``.weights.json`` index is ``{"metadata": {"total_size": bytes}, "weight_map":
+{"/layers/dense/vars": "big_00000.weights.h5", ...}}`` (a list of file names when a
+group's variables span shards); each shard ``big_NNNNN.weights.h5`` beside it holds
+the same inner layout as a single ``.weights.h5`` file.
+"""
+import json
+import os
+
+import h5py
+import numpy as np
+
+from cornu.saving.atomic import atomic_path
+from cornu.saving.weights import (
+    UnsafeFileError,
+    _read_guarded,
+    open_h5,
+    safe_dataset,
+    safe_group,
+    write_weights,
+)
+
+_MAX_INDEX_BYTES = 64 << 20
+
+
+def _base_name(filepath):
+    name = os.path.basename(filepath)
+    for suffix in (".weights.json", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def save_sharded_weights(model, filepath, max_shard_size, overwrite=True):
+    """Write the weights as shards of at most ``max_shard_size`` GB plus a JSON index."""
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".weights.json"):
+        raise ValueError(
+            "save_weights with max_shard_size: the filename must end in .weights.json, "
+            f"received {filepath!r}"
+        )
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False")
+    limit = float(max_shard_size) * 1024 ** 3
+    directory = os.path.dirname(os.path.abspath(filepath))
+    base = _base_name(filepath)
+    staging = h5py.File(f"{base}-staging", "w", driver="core", backing_store=False)
+    write_weights(model, staging)
+    items = []  # (group path, key, array, attrs) in file order
+
+    def collect(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            parent, key = name.rsplit("/", 1)
+            items.append((parent, key, obj[()], dict(staging[parent].attrs)))
+
+    staging.visititems(collect)
+    empty_groups = []
+
+    def collect_empty(name, obj):
+        if isinstance(obj, h5py.Group) and name.endswith("vars") and len(obj) == 0:
+            empty_groups.append((name, dict(obj.attrs)))
+
+    staging.visititems(collect_empty)
+    staging.close()
+
+    shards = [[]]
+    size = 0
+    total = 0
+    for item in items:
+        nbytes = item[2].nbytes
+        if nbytes > limit:
+            raise ValueError(
+                f"The variable {item[0]}/{item[1]} takes {nbytes} bytes, more than "
+                f"max_shard_size={max_shard_size} GB; increase max_shard_size."
+            )
+        if shards[-1] and size + nbytes > limit:
+            shards.append([])
+            size = 0
+        shards[-1].append(item)
+        size += nbytes
+        total += nbytes
+    weight_map = {}
+    names = [f"{base}_{i:05d}.weights.h5" for i in range(len(shards))]
+    for name, shard in zip(names, shards):
+        with atomic_path(os.path.join(directory, name)) as tmp:
+            with h5py.File(tmp, "w") as f:
+                if name == names[0]:
+                    for group_path, attrs in empty_groups:
+                        group = f.require_group(group_path)
+                        group.attrs.update(attrs)
+                for group_path, key, value, attrs in shard:
+                    group = f.require_group(group_path)
+                    group.attrs.update(attrs)
+                    group.create_dataset(key, data=value)
+                    entry = "/" + group_path
+                    known = weight_map.get(entry)
+                    if known is None:
+                        weight_map[entry] = name
+                    elif known != name and (not isinstance(known, list) or name not in known):
+                        weight_map[entry] = (known if isinstance(known, list) else [known]) + [name]
+    index = {"metadata": {"total_size": float(total)}, "weight_map": weight_map}
+    with atomic_path(filepath) as tmp:
+        with open(tmp, "w") as f:
+            json.dump(index, f, indent=4)
+
+
+def load_sharded_weights(model, filepath, skip_mismatch=False):
+    """Load weights written by ``save_sharded_weights`` (or Keras 3's sharded saving)."""
+    filepath = os.fspath(filepath)
+    if os.path.getsize(filepath) > _MAX_INDEX_BYTES:
+        raise UnsafeFileError(f"{filepath}: the shard index is implausibly large")
+    try:
+        with open(filepath) as f:
+            index = json.load(f)
+        weight_map = index["weight_map"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{filepath} is not a sharded-weights index: {err}") from err
+    directory = os.path.dirname(os.path.abspath(filepath))
+    files = []
+    for value in weight_map.values():
+        for name in value if isinstance(value, list) else [value]:
+            if (not isinstance(name, str) or os.path.basename(name) != name
+                    or name in ("", ".", "..") or "\\" in name):
+                raise UnsafeFileError(
+                    f"{filepath}: refusing the shard name {name!r}: shards must be plain "
+                    "file names beside the index"
+                )
+            if name not in files:
+                files.append(name)
+    # Merge the shards into one in-memory file (each dataset read safely), then read it.
+    merged = h5py.File(f"{filepath}-merged", "w", driver="core", backing_store=False)
+    try:
+        for name in files:
+            with open_h5(os.path.join(directory, name), name) as shard:
+                _copy_safely(shard, merged)
+        _read_guarded(model, merged, filepath, skip_mismatch=skip_mismatch)
+    finally:
+        merged.close()
+
+
+def _copy_safely(source, target):
+    def visit(group, path):
+        for key in group:
+            link = group.get(key, getlink=True)
+            child_path = f"{path}/{key}" if path else key
+            if isinstance(link, h5py.HardLink) and isinstance(group[key], h5py.Group):
+                sub = safe_group(group, key)
+                out = target.require_group(child_path)
+                for attr in ("name",):
+                    if attr in sub.attrs:
+                        out.attrs[attr] = sub.attrs[attr]
+                visit(sub, child_path)
+            else:
+                value = safe_dataset(group, key)
+                parent = target.require_group(path) if path else target
+                parent.create_dataset(key, data=np.asarray(value))
+
+    visit(source, "")
