@@ -129,3 +129,18 @@ def backend():
     from cornu import backend as _backend
 
     return _backend.backend_name()
+
+
+def set_dtype_policy(policy):
+    """Set the global dtype policy (``"mixed_float16"``, ``"mixed_bfloat16"``, ``"float32"``,
+    ... or a ``cornu.dtype_policies.DTypePolicy``); layers created afterwards use it."""
+    from cornu.dtype_policies import policy as _policies
+
+    _policies.set_dtype_policy(policy)
+
+
+def dtype_policy():
+    """The global ``DTypePolicy`` (the ``floatx()`` policy until one is set)."""
+    from cornu.dtype_policies import policy as _policies
+
+    return _policies.dtype_policy()

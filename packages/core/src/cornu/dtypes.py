@@ -64,3 +64,33 @@ def promote_types(a, b):
     if ka == 3 and {a, b} == {"float16", "bfloat16"}:
         return "float32"
     return a if BITS[a] >= BITS[b] else b
+
+
+def dtype_name(dtype, strict=False):
+    """The Keras name of a dtype given by name or object, without loading a backend.
+
+    Accepts names and their aliases (``"float"``, ``"double"``), ``torch.float16``
+    style objects and strings, numpy dtypes and scalar types, ``tf.DType`` and
+    Python types.  ``strict=True`` rejects the loose aliases (``"float"``,
+    ``"int"``...), as Keras's dtype policies do.
+    """
+    if isinstance(dtype, type) and dtype in PY_TYPES:
+        return PY_TYPES[dtype]
+    if isinstance(dtype, str):
+        name = dtype
+    else:
+        name = getattr(dtype, "name", None)
+        if not isinstance(name, str):
+            name = str(dtype)  # torch.dtype prints as "torch.float32"
+            if isinstance(dtype, type):
+                import numpy as np
+
+                if issubclass(dtype, np.generic):
+                    name = np.dtype(dtype).name
+    if name.startswith("torch."):
+        name = name[6:]
+    if not strict:
+        name = ALIASES.get(name, name)
+    if name not in BITS:
+        raise ValueError(f"Invalid dtype: {dtype!r}")
+    return name

@@ -3,9 +3,11 @@ import inspect
 
 import numpy as np
 
-from cornu import config, naming, tree
+from cornu import naming, tree
+from cornu.dtype_policies import policy as _policies
+from cornu.dtypes import is_float_dtype
 from cornu.symbolic import KerasTensor, Node, any_symbolic
-from cornu.variables import Variable
+from cornu.variables import Variable, autocast_scope
 
 _UNSET = object()
 
@@ -22,6 +24,8 @@ class _CallContext:
 
 _context = _CallContext()
 _added_losses = [False]  # set once any layer calls add_loss: calls then clear stale losses
+_PASSIVE_KWARGS = frozenset(("training", "mask"))  # call kwargs that are never autocast
+_NO_DTYPE = object()  # no input dtype is known to need no conversion yet
 
 
 def _backend():
@@ -107,10 +111,13 @@ def check_input_spec(layer, spec, shape, index=0):
 
 
 def _dtype_name(dtype):
+    """A variable dtype name from ``add_weight(dtype=...)``: a dtype, or a policy's variable dtype."""
     if dtype is None:
         return None
-    if isinstance(dtype, dict):  # a serialized DTypePolicy
-        return dtype.get("config", {}).get("name", "float32")
+    if isinstance(dtype, (_policies.DTypePolicy, dict)):
+        return _policies.get(dtype).variable_dtype
+    if isinstance(dtype, str) and dtype in ("mixed_float16", "mixed_bfloat16"):
+        return "float32"
     name = getattr(dtype, "name", dtype)
     return str(name)
 
@@ -124,7 +131,12 @@ class Layer:
 
     Args:
         trainable: whether the layer's weights are updated by training.
-        dtype: the dtype of the weights and computations (default floatx).
+        dtype: the layer's dtype policy: a ``cornu.dtype_policies.DTypePolicy`` or
+            its name (``"float32"``, ``"mixed_float16"``, ...); default the global
+            policy (``cornu.config.dtype_policy()``).  Weights are created in its
+            ``variable_dtype``, computations run in its ``compute_dtype``.
+        autocast: whether floating inputs are cast to the compute dtype and, in a
+            mixed-precision layer, float variables are read in it during ``call``.
         name: the layer's name (unique default from the class name).
         activity_regularizer: a regularizer applied to the layer's outputs.
         input_shape, input_dim, batch_input_shape, batch_size: accepted on the
@@ -171,8 +183,8 @@ class Layer:
                 f"{type(self).__name__}: name must be a string without '/', received "
                 f"{self.name!r}"
             )
-        self._dtype = _dtype_name(dtype) or config.floatx()
-        self.autocast = autocast
+        object.__setattr__(self, "_autocast", bool(autocast))
+        self._set_dtype_policy(_policies.get(dtype))
         self._trainable = bool(trainable)
         self.built = False
         self.input_spec = None
@@ -254,22 +266,78 @@ class Layer:
         """
         return previous_mask
 
-    # -- properties -----------------------------------------------------------
+    # -- dtype policy ---------------------------------------------------------
+    def _set_dtype_policy(self, policy):
+        object.__setattr__(self, "_dtype_policy", policy)
+        object.__setattr__(self, "_dtype", policy.variable_dtype)
+        object.__setattr__(self, "_compute_dtype", policy.compute_dtype)
+        self._update_dtype_flags()
+
+    def _update_dtype_flags(self):
+        """Precompute what ``__call__`` does about dtypes, so a float32 model pays nothing.
+
+        ``_check_input_dtypes``: the layer casts its floating inputs (not for layers
+        whose inputs are not numbers).  ``_input_dtype_ok``: the dtype of a lone input
+        tensor that needed no cast last time (so the next call with it does nothing).
+        ``_autocast_dtype``: the dtype to read float variables in during ``call``
+        (None unless the policy is mixed).
+        """
+        compute = self._compute_dtype
+        object.__setattr__(self, "_check_input_dtypes", bool(self._convert_input_args))
+        object.__setattr__(self, "_input_dtype_ok", _NO_DTYPE)
+        object.__setattr__(self, "_autocast_dtype",
+                           compute if compute != self._dtype else None)
+
+    @property
+    def _convert_input_args(self):
+        """Whether ``__call__`` casts floating inputs (Keras's switch: layers whose
+        inputs are not numbers, e.g. string lookups, set it False)."""
+        return self.__dict__.get("_check_input_dtypes", True)
+
+    @_convert_input_args.setter
+    def _convert_input_args(self, value):
+        object.__setattr__(self, "_check_input_dtypes", bool(value))
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy``."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._set_dtype_policy(_policies.get(value))
+
     @property
     def dtype(self):
+        """The dtype of the layer's weights (alias of ``variable_dtype``)."""
         return self._dtype
 
     @property
     def compute_dtype(self):
-        return self._dtype
+        """The dtype of the layer's computations (and outputs)."""
+        return self._compute_dtype
 
     @property
     def variable_dtype(self):
+        """The dtype the layer creates its weights in."""
         return self._dtype
 
     @property
-    def dtype_policy(self):
-        return self._dtype
+    def input_dtype(self):
+        """The dtype floating inputs are cast to (the compute dtype)."""
+        return self._compute_dtype
+
+    @property
+    def autocast(self):
+        """Whether floating inputs are cast to ``compute_dtype`` (and, in a mixed-precision
+        layer, float variables read in it)."""
+        return self._autocast
+
+    @autocast.setter
+    def autocast(self, value):
+        object.__setattr__(self, "_autocast", bool(value))
+        if "_compute_dtype" in self.__dict__:
+            self._update_dtype_flags()
 
     @property
     def trainable(self):
@@ -341,6 +409,7 @@ class Layer:
                    aggregation="none", overwrite_with_gradient=False, name=None):
         """Create a ``Variable`` owned by this layer (Keras 3 signature)."""
         from cornu import constraints, initializers, regularizers
+        from cornu.serialization import check_allocation
 
         shape = () if shape is None else tuple(shape)
         dtype = _dtype_name(dtype) or self._dtype
@@ -348,6 +417,7 @@ class Layer:
             initializer = "glorot_uniform" if "float" in dtype else "zeros"
         initializer = initializers.get(initializer)
         name = name or "variable"
+        check_allocation(self.name, shape, dtype)  # bounded while loading a file
         variable = Variable(
             initializer, shape=shape, dtype=dtype, trainable=trainable,
             name=name, path=f"{self.name}/{name}", autocast=autocast,
@@ -448,10 +518,13 @@ class Layer:
             tree.is_nested(first) and any_symbolic(args, kwargs)
         ):
             return self._symbolic_call(args, kwargs)
-        if args and type(first) is np.ndarray and first.dtype.kind == "f":
-            # Keras casts floating inputs to the layer's compute dtype.
-            first = _backend().core.convert_to_tensor(first, dtype=self.compute_dtype)
-            args = (first,) + args[1:]
+        if self._check_input_dtypes and (
+                getattr(first, "dtype", None) is not self._input_dtype_ok or len(args) != 1):
+            # Keras casts floating inputs to the compute dtype.  A lone input tensor of
+            # the dtype that needed nothing last time costs only the test above (so a
+            # float32 model pays one attribute read per layer call).
+            args, kwargs = self._convert_inputs(args, kwargs)
+            first = args[0] if args else next(iter(kwargs.values()), None)
         spec = self.input_spec
         if not self.built:
             if spec is not None:  # check before building wrong weights from a bad input
@@ -470,6 +543,9 @@ class Layer:
         else:
             training = kwargs.pop("training", None)
         context_training = _context.training
+        call = self.call
+        if self._autocast_dtype is not None or autocast_scope[0] is not None:
+            call = self._call_in_autocast_scope
         if context_training is _UNSET:  # the outermost call sets the context
             if _added_losses[0]:
                 self._clear_losses()
@@ -478,19 +554,83 @@ class Layer:
                 kwargs["training"] = training
             _context.training = training
             try:
-                outputs = self.call(*args, **kwargs)
+                outputs = call(*args, **kwargs)
             finally:
                 _context.training = _UNSET
         else:
             if self._call_has_training and training is None:
                 kwargs["training"] = context_training
-            outputs = self.call(*args, **kwargs)
+            outputs = call(*args, **kwargs)
         if masked:
             self._set_mask_metadata(first, outputs, mask)
         if self.activity_regularizer is not None:
             for out in tree.flatten(outputs):
                 self.add_loss(self.activity_regularizer(out))
         return outputs
+
+    # -- autocasting ---------------------------------------------------------------
+    def _scope_dtype(self):
+        """The variable-autocast dtype for this layer's ``call`` (Keras 3 rules)."""
+        current = autocast_scope[0]
+        if current is None:
+            return self._autocast_dtype  # enter a scope only when the policy is mixed
+        if not self._autocast or not is_float_dtype(self._compute_dtype):
+            return None
+        return self._compute_dtype
+
+    def _call_in_autocast_scope(self, *args, **kwargs):
+        previous = autocast_scope[0]
+        autocast_scope[0] = self._scope_dtype()
+        try:
+            return self.call(*args, **kwargs)
+        finally:
+            autocast_scope[0] = previous
+
+    def _convert_inputs(self, args, kwargs):
+        """Cast floating inputs (tensors, numpy arrays, KerasTensors) to ``input_dtype``.
+
+        Integer, bool and string inputs, ``training`` and ``mask`` pass untouched.
+        Remembers the dtype of a lone input tensor that needed nothing, so the next
+        call with the same dtype skips this.  (Like Keras, keyword tensors are cast too,
+        but only on calls that take this path: a call with one input of the remembered
+        dtype leaves its keyword arguments alone.)
+        """
+        dtype = self.input_dtype
+        autocast = self._autocast
+        core = _backend().core
+        ok = self._input_dtype_ok
+
+        def convert(x):
+            if getattr(x, "dtype", None) is ok:
+                return x
+            if isinstance(x, KerasTensor):
+                if autocast and x.dtype != dtype and is_float_dtype(x.dtype):
+                    out = KerasTensor(x.shape, dtype=dtype, sparse=x.sparse)
+                    mask = getattr(x, "_keras_mask", None)
+                    if mask is not None:
+                        out._keras_mask = mask
+                    return out
+                return x
+            if type(x) is np.ndarray:
+                if x.dtype.kind != "f":
+                    return x
+                return core.convert_to_tensor(x, dtype=dtype if autocast else None)
+            if autocast and dtype is not None and core.is_tensor(x):
+                current = core.standardize_dtype(x.dtype)
+                if current != dtype and is_float_dtype(current):
+                    mask = getattr(x, "_keras_mask", None)
+                    x = core.cast(x, dtype)
+                    if mask is not None:
+                        set_keras_mask(x, mask)
+            return x
+
+        new_args = tuple(tree.map_structure(convert, a) for a in args)
+        if kwargs and not kwargs.keys() <= _PASSIVE_KWARGS:
+            kwargs = {k: v if k in _PASSIVE_KWARGS else tree.map_structure(convert, v)
+                      for k, v in kwargs.items()}
+        if len(args) == 1 and new_args[0] is args[0] and core.is_tensor(args[0]):
+            object.__setattr__(self, "_input_dtype_ok", args[0].dtype)
+        return new_args, kwargs
 
     def _prepare_mask(self, first, kwargs, mask):
         """Fill ``kwargs["mask"]`` from the input's mask; return the previous mask."""
@@ -547,7 +687,18 @@ class Layer:
         if self.input_spec is not None:
             self._check_inputs(self.input_spec, first)
         kwargs = {k: v for k, v in kwargs.items() if k != "training"}
-        outputs = self.compute_output_spec(*args, **kwargs)
+        if self._check_input_dtypes or self._autocast_dtype is not None or (
+                autocast_scope[0] is not None):
+            # Trace with the inputs cast and the variables read as a real call would.
+            spec_args, spec_kwargs = self._convert_inputs(args, kwargs)
+            previous = autocast_scope[0]
+            autocast_scope[0] = self._scope_dtype()
+            try:
+                outputs = self.compute_output_spec(*spec_args, **spec_kwargs)
+            finally:
+                autocast_scope[0] = previous
+        else:
+            outputs = self.compute_output_spec(*args, **kwargs)
         outputs = tree.map_structure(lambda t: _fresh(t), outputs)
         Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
         self._set_symbolic_mask(first, outputs, kwargs.get("mask"))
@@ -593,10 +744,7 @@ class Layer:
         config = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": {
-                "module": "keras", "class_name": "DTypePolicy",
-                "config": {"name": self._dtype}, "registered_name": None,
-            },
+            "dtype": _policies.serialize(self._dtype_policy),
         }
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)

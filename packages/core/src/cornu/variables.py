@@ -2,6 +2,12 @@
 import numpy as np
 
 from cornu import config
+from cornu.dtypes import is_float_dtype
+
+#: The dtype float variables are read in while a mixed-precision layer runs ``call``
+#: (``[None]`` outside such a call).  ``Layer.__call__`` sets it; ``Variable.value``
+#: reads it, so one global read is all autocasting costs a float32 model.
+autocast_scope = [None]
 
 
 def _backend():
@@ -58,7 +64,7 @@ class Variable:
         self._trainable = bool(trainable)
         self.name = name
         self.path = path or name
-        self.autocast = autocast
+        self.autocast = autocast  # after _dtype: the setter reads it
         self.aggregation = aggregation
         self.synchronization = synchronization
         self._core = backend.core  # bound once: assign* are on the hot path of metrics
@@ -72,7 +78,22 @@ class Variable:
     # -- the native handle ------------------------------------------------
     @property
     def value(self):
-        return self._value
+        """The native variable; inside a mixed-precision layer's ``call``, a float
+        variable with ``autocast=True`` reads as a tensor cast to the compute dtype."""
+        dtype = autocast_scope[0]
+        if dtype is None or not self._autocast_float:
+            return self._value
+        return self._core.cast(self._value, dtype)
+
+    @property
+    def autocast(self):
+        """Whether a mixed-precision layer reads this variable in its compute dtype."""
+        return self._autocast
+
+    @autocast.setter
+    def autocast(self, value):
+        self._autocast = bool(value)
+        self._autocast_float = self._autocast and is_float_dtype(self._dtype)
 
     @property
     def dtype(self):

@@ -56,15 +56,34 @@ def resolve_optimizer(identifier):
     return identifier
 
 
+def wrap_loss_scale(optimizer):
+    """``optimizer`` inside a ``LossScaleOptimizer`` (what ``compile`` does under
+    ``mixed_float16``, so float16 gradients don't underflow); unchanged if it scales already."""
+    cls = _registry_get("optimizer", "LossScaleOptimizer", "optimizers", "cornu-optimizers")
+    if isinstance(optimizer, cls):
+        return optimizer
+    return cls(optimizer, name="loss_scale_optimizer")
+
+
 class _FunctionLoss:
     """Wraps a loss function ``fn(y_true, y_pred) -> per-sample losses`` with reduction."""
 
     def __init__(self, fn):
         self.fn = fn
         self.name = getattr(fn, "__name__", "loss")
+        self._full_dtype = None  # the last y_pred dtype found not to be half precision
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        values = self.fn(y_true, y_pred)
+        pred = y_pred
+        dtype = getattr(y_pred, "dtype", None)
+        if dtype is not self._full_dtype and dtype is not None:
+            # Mixed precision: compute the loss of float16/bfloat16 outputs in float32,
+            # as Keras's loss wrapper does (its dtype is floatx).
+            if ops.standardize_dtype(dtype) in ("float16", "bfloat16"):
+                pred = ops.cast(y_pred, "float32")
+            else:
+                self._full_dtype = dtype
+        values = self.fn(y_true, pred)
         # A masked ``y_pred`` (``_keras_mask``, e.g. after Embedding(mask_zero=True)) and
         # a mask the function attached to its output weight the values as in Keras 3.
         mask = getattr(y_pred, "_keras_mask", None)
