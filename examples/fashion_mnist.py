@@ -9,8 +9,18 @@ curves and a 5x5 grid of test predictions (blue right, red wrong) as PNG files.
 
 Offline: point ``CORNU_DATASETS_MIRROR`` at a folder holding the four
 Fashion-MNIST ``.gz`` files (the canonical origin is used otherwise).
+
+Data-parallel (``--distributed``; ``--batch-size`` is then the global batch)::
+
+    torchrun --nproc-per-node 2 examples/fashion_mnist.py --distributed
+    # tensorflow: one process per worker, each with its TF_CONFIG task index
+    TF_CONFIG='{"cluster": {"worker": ["127.0.0.1:12345", "127.0.0.1:12346"]},
+                "task": {"type": "worker", "index": 0}}' \
+        CORNU_BACKEND=tensorflow python examples/fashion_mnist.py --distributed &
+    # ... and the same with "index": 1
 """
 import argparse
+import contextlib
 import os
 
 import numpy as np
@@ -26,8 +36,18 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "output"))
     parser.add_argument("--verbose", default="auto")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the processes of torchrun / TF_CONFIG")
     args = parser.parse_args(argv)
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
+    strategy = None
+    if args.distributed:
+        cornu.distribution.initialize()  # before anything else touches the framework
+        strategy = cornu.distribution.DataParallel()
+        cornu.distribution.set_distribution(strategy)
+        print(f"Process {strategy.process_id} of {strategy.num_processes}, "
+              f"{strategy.num_replicas} replicas")
 
     (x_train_full, y_train_full), (x_test, y_test) = cornu.datasets.fashion_mnist.load_data()
     x_train, y_train = x_train_full[:-5000], y_train_full[:-5000]
@@ -35,16 +55,19 @@ def main(argv=None):
     x_train, x_valid, x_test = x_train / 255.0, x_valid / 255.0, x_test / 255.0
 
     cornu.utils.set_random_seed(42)
-    model = cornu.Sequential([
-        cornu.layers.Flatten(input_shape=[28, 28]),
-        cornu.layers.Dense(300, activation="relu"),
-        cornu.layers.Dense(100, activation="relu"),
-        cornu.layers.Dense(10, activation="softmax"),
-    ])
-    model.summary()
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
-    history = model.fit(x_train, y_train, epochs=args.epochs, validation_data=(x_valid, y_valid),
-                        verbose=verbose)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = cornu.Sequential([
+            cornu.layers.Flatten(input_shape=[28, 28]),
+            cornu.layers.Dense(300, activation="relu"),
+            cornu.layers.Dense(100, activation="relu"),
+            cornu.layers.Dense(10, activation="softmax"),
+        ])
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd",
+                      metrics=["accuracy"])
+    if cornu.distribution.is_chief():
+        model.summary()
+    history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                        validation_data=(x_valid, y_valid), verbose=verbose)
 
     test_loss, test_acc = model.evaluate(x_test, y_test, verbose=verbose)
     print(f"Backend: {cornu.config.backend()}")
@@ -52,8 +75,9 @@ def main(argv=None):
     print(f"Test loss: {test_loss:.4f}")
 
     y_pred = model.predict(x_test, verbose=verbose)
-    os.makedirs(args.output, exist_ok=True)
-    save_plots(history, x_test, y_test, y_pred, args.output)
+    if cornu.distribution.is_chief():  # one process writes the plots
+        os.makedirs(args.output, exist_ok=True)
+        save_plots(history, x_test, y_test, y_pred, args.output)
     return test_acc
 
 

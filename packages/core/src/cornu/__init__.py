@@ -35,7 +35,10 @@ _FAMILIES = {
 _CORE_SUBMODULES = (
     "ops", "activations", "initializers", "regularizers", "constraints",
     "utils", "saving", "random", "backend", "plugins", "models", "engine",
+    "dtype_policies", "mixed_precision", "export", "distribution",
 )
+# Top-level names (as in Keras) that live in a lazily imported core submodule.
+_LAZY_NAMES = {"DTypePolicy": "dtype_policies", "FloatDTypePolicy": "dtype_policies"}
 
 
 def import_family(name):
@@ -57,8 +60,10 @@ def __getattr__(name):
         return import_family(name)
     if name in _CORE_SUBMODULES:
         return _importlib.import_module(f"cornu.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(_importlib.import_module(f"cornu.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module 'cornu' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_FAMILIES) | set(_CORE_SUBMODULES))
+    return sorted(set(globals()) | set(_FAMILIES) | set(_CORE_SUBMODULES) | set(_LAZY_NAMES))

@@ -197,8 +197,11 @@ class BackupAndRestore(Callback):
         # backup stores the state from before it, so a resumed epoch reshuffles alike.
         self._epoch_numpy_state = np.random.get_state()
         if self._pending_metrics is not None:  # resuming mid-epoch: the running means
+            # A data-parallel backup holds the states summed over the processes: the
+            # chief takes them and the others start from zero, so the sums stay right.
+            chief = self._distribution() is None or self._distribution().is_chief
             for variable, value in zip(self.model.metrics_variables, self._pending_metrics):
-                variable.assign(value)
+                variable.assign(value if chief else np.zeros_like(value))
             self._pending_metrics = None
 
     def on_train_batch_end(self, batch, logs=None):
@@ -214,16 +217,30 @@ class BackupAndRestore(Callback):
         if self.save_freq == "epoch":
             self._save_model(epoch + 1, 0, np.random.get_state(), finished=(epoch, logs))
 
+    def _distribution(self):
+        return getattr(self.model, "_distribution", None)
+
     def _save_model(self, epoch, step, numpy_state, finished=None):
+        # Every process arrives here at the same step; the running metric states are
+        # summed over the processes (a collective), then only the chief writes.
+        metrics = None
+        if step:
+            metrics = [np.asarray(v.numpy()) for v in self.model.metrics_variables]
+            dist = self._distribution()
+            if dist is not None and dist.num_processes > 1:
+                metrics = [np.asarray(m).astype(v.dtype) for m, v in
+                           zip(dist.all_reduce_sum(metrics), self.model.metrics_variables)]
+        if self._distribution() is not None and not self._distribution().is_chief:
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._weights_path):
             with atomic_path(self._prev_weights_path) as tmp:
                 shutil.copyfile(self._weights_path, tmp)
         with atomic_path(self._weights_path) as tmp:
             with h5py.File(tmp, "w") as f:
-                self._write_backup(f, epoch, step, numpy_state, finished)
+                self._write_backup(f, epoch, step, numpy_state, finished, metrics)
 
-    def _write_backup(self, h5file, epoch, step, numpy_state, finished=None):
+    def _write_backup(self, h5file, epoch, step, numpy_state, finished=None, metrics=None):
         """Write one complete backup into the open (temporary) h5 file."""
         write_weights(self.model, h5file)
         group = h5file.create_group("backup")
@@ -238,9 +255,11 @@ class BackupAndRestore(Callback):
             for key, value in state.items():
                 entry.create_dataset(key, data=value)
         if step:
-            metrics = group.create_group("metrics")
-            for i, variable in enumerate(self.model.metrics_variables):
-                metrics.create_dataset(str(i), data=np.asarray(variable.numpy()))
+            if metrics is None:
+                metrics = [np.asarray(v.numpy()) for v in self.model.metrics_variables]
+            stored = group.create_group("metrics")
+            for i, value in enumerate(metrics):
+                stored.create_dataset(str(i), data=value)
         history = getattr(self.model, "history", None)
         past = None
         if history is not None:  # the epochs completed so far, restored into History
@@ -258,6 +277,9 @@ class BackupAndRestore(Callback):
         )
 
     def on_train_end(self, logs=None):
+        dist = self._distribution()
+        if dist is not None and not dist.is_chief:
+            return  # the chief deletes the shared backup
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
 

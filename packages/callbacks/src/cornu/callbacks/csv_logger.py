@@ -32,6 +32,8 @@ class CSVLogger(Callback):
             overwriting it.
     """
 
+    _chief_only = True  # writes files / sends logs: the chief process only
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.sep = separator

@@ -23,6 +23,8 @@ class ModelCheckpoint(Callback):
         initial_value_threshold: the value ``monitor`` must beat for the first save.
     """
 
+    _chief_only = True  # writes files / sends logs: the chief process only
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):

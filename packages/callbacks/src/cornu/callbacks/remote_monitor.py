@@ -27,6 +27,8 @@ class RemoteMonitor(Callback):
         timeout: seconds to wait for the server (a cornu addition).
     """
 
+    _chief_only = True  # writes files / sends logs: the chief process only
+
     def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data",
                  headers=None, send_as_json=False, timeout=10.0):
         super().__init__()

@@ -127,6 +127,8 @@ class TensorBoard(Callback):
         embeddings_metadata: must be None.
     """
 
+    _chief_only = True  # writes files / sends logs: the chief process only
+
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0,
                  embeddings_freq=0, embeddings_metadata=None):

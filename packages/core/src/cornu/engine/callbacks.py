@@ -17,6 +17,10 @@ class Callback:
     (``loss``, metric names, ``val_`` prefixed validation values).
     """
 
+    #: Under data-parallel training, run only in the chief process (callbacks that
+    #: write files or print); the others run in every process.
+    _chief_only = False
+
     def __init__(self):
         self.validation_data = None
         self._model = None
@@ -103,6 +107,10 @@ class CallbackList(Callback):
             self.callbacks.append(History())
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.insert(0, ProgbarLogger())
+        dist = getattr(model, "_distribution", None)
+        if dist is not None and not dist.is_chief:
+            # Files and terminal output come from the chief process only.
+            self.callbacks = [c for c in self.callbacks if not c._chief_only]
         self._refresh()
         if model is not None:
             self.set_model(model)
@@ -229,6 +237,8 @@ class ProgbarLogger(Callback):
         count_mode: "steps" (the only mode of Keras 3); kept for compatibility.
         stateful_metrics: names displayed as-is rather than averaged.
     """
+
+    _chief_only = True
 
     def __init__(self, count_mode="steps", stateful_metrics=None):
         super().__init__()

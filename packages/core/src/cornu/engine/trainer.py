@@ -6,6 +6,7 @@ tensorflow.  This module runs the epoch/batch loops, callbacks and logs; per
 step it does no registry lookup and no host copy (logs stay tensors until a
 callback or the end of the epoch needs numbers).
 """
+import functools
 import itertools
 
 import numpy as np
@@ -25,6 +26,28 @@ def _to_float(value):
     """A Python float for a scalar log; a numpy array for a vector (e.g. per-class F1)."""
     array = _backend().core.convert_to_numpy(value)
     return float(array) if getattr(array, "ndim", 0) == 0 else array
+
+
+def _with_distribution(method):
+    """Runs ``fit``/``evaluate`` under ``distribution=`` or the one in effect, if any."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, distribution=None, **kwargs):
+        if distribution is None:
+            from cornu.distribution import distribution as current
+
+            distribution = current()
+        if distribution is None:
+            return method(self, *args, **kwargs)
+        outer = getattr(self, "_distribution", None)
+        with distribution.scope():
+            self._distribution = distribution
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self._distribution = outer
+
+    return wrapper
 
 
 class Trainer:
@@ -53,6 +76,8 @@ class Trainer:
                 jit_compile="auto", auto_scale_loss=True):
         """Configure the model for training (Keras 3 arguments)."""
         self.optimizer = compile_utils.resolve_optimizer(optimizer)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
+            self.optimizer = compile_utils.wrap_loss_scale(self.optimizer)
         self.loss = loss
         self._compile_args = dict(loss=loss, loss_weights=loss_weights, metrics=metrics,
                                   weighted_metrics=weighted_metrics)
@@ -193,19 +218,52 @@ class Trainer:
         return {k: logs[k] for k in sorted(logs)}
 
     def _float_logs(self):
+        dist = getattr(self, "_distribution", None)
+        if dist is not None and dist.num_processes > 1:
+            return self._aggregated_float_logs(dist)
         return {k: _to_float(v) for k, v in self.get_metrics_result().items()}
+
+    def _aggregated_float_logs(self, dist):
+        """The logs over every process: metric states summed, read, then put back.
+
+        Called only where every process calls it (epoch and evaluation ends), since
+        the sum is a collective; batch-level logs stay per process.
+        """
+        variables = self.metrics_variables
+        local = [v.numpy() for v in variables]
+        for v, total in zip(variables, dist.all_reduce_sum(local)):
+            v.assign(np.asarray(total).astype(v.dtype))
+        try:
+            return {k: _to_float(v) for k, v in self.get_metrics_result().items()}
+        finally:
+            for v, value in zip(variables, local):
+                v.assign(value)
 
     # -- step functions ----------------------------------------------------------
     def make_train_function(self, force=False):
-        if self.train_function is None or force:
+        dist = getattr(self, "_distribution", None)
+        if self.train_function is None or force or self._step_distribution[0] is not dist:
             self._regularized = None
-            self.train_function = _backend().trainer.make_train_function(self)
+            self.train_function = (_backend().trainer if dist is None
+                                   else dist._impl).make_train_function(self)
+            self._step_distribution[0] = dist
         return self.train_function
 
     def make_test_function(self, force=False):
-        if self.test_function is None or force:
-            self.test_function = _backend().trainer.make_test_function(self)
+        dist = getattr(self, "_distribution", None)
+        if self.test_function is None or force or self._step_distribution[1] is not dist:
+            self.test_function = (_backend().trainer if dist is None
+                                  else dist._impl).make_test_function(self)
+            self._step_distribution[1] = dist
         return self.test_function
+
+    @property
+    def _step_distribution(self):
+        """The distributions the cached train and test steps were made for."""
+        made_for = self.__dict__.get("_made_for")
+        if made_for is None:
+            made_for = self.__dict__["_made_for"] = [None, None]
+        return made_for
 
     def make_predict_function(self, force=False):
         if self.predict_function is None or force:
@@ -230,6 +288,7 @@ class Trainer:
             self.optimizer.build(self.trainable_variables)
 
     # -- fit ------------------------------------------------------------------------
+    @_with_distribution
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None,
@@ -327,6 +386,7 @@ class Trainer:
         return max(int(epoch), initial_epoch), int(step or 0)
 
     # -- evaluate -----------------------------------------------------------------
+    @_with_distribution
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the given data (a list, a scalar, or a dict)."""
@@ -366,6 +426,7 @@ class Trainer:
         return logs
 
     # -- predict -------------------------------------------------------------------
+    @_with_distribution
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for the inputs ``x``, as numpy arrays (batched; no gradient)."""
         if verbose == "auto":

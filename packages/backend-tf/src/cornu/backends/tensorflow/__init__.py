@@ -8,7 +8,8 @@ already present.
 import importlib as _importlib
 
 NAME = "tensorflow"
-_SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer")
+_SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer",
+               "rnn", "distribute")
 
 
 def __getattr__(name):

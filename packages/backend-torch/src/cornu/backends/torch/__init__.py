@@ -7,7 +7,8 @@ linalg) cost nothing.
 import importlib as _importlib
 
 NAME = "torch"
-_SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer")
+_SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer",
+               "rnn", "distribute")
 
 
 def __getattr__(name):
