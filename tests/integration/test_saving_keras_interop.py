@@ -155,15 +155,10 @@ CASES = {
     "Attention": Case(shapes=[(3, 4), (5, 4)], call="list"),
     "AdditiveAttention": Case(shapes=[(3, 4), (5, 4)], call="list"),
     "MultiHeadAttention": Case({"num_heads": 2, "key_dim": 3}, shapes=[(3, 4), (5, 4)],
-                               call="args", atol=1e-4, known_bug=(
-                                   "cornu's build_config lacks Keras's 'shapes_dict' key, so "
-                                   "Keras leaves the loaded layer unbuilt")),
+                               call="args", atol=1e-4),
     # (Keras's class GroupedQueryAttention is exported as keras.layers.GroupQueryAttention)
     "GroupQueryAttention": Case({"head_dim": 2, "num_query_heads": 4, "num_key_value_heads": 2},
-                                shapes=[(3, 4), (5, 4)], call="args", atol=1e-4, known_bug=(
-                                      "cornu's class is named GroupQueryAttention (Keras: "
-                                      "GroupedQueryAttention), so weight paths differ; and "
-                                      "the build_config lacks 'shapes_dict'")),
+                                shapes=[(3, 4), (5, 4)], call="args", atol=1e-4),
     # preprocessing with state in the config
     "Rescaling": Case({"scale": 0.5, "offset": 1.0}),
     "Normalization": Case({"mean": [0.5, 1.0, 0.0, 2.0], "variance": [1.0, 4.0, 2.0, 0.5]}),

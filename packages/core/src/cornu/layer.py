@@ -177,7 +177,7 @@ class Layer:
             self._batch_input_shape = (batch_size,) + tuple(input_shape)
         else:
             self._batch_input_shape = None
-        self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
+        self.name = name or naming.uniquify(naming.class_key(type(self)))
         if not isinstance(self.name, str) or "/" in self.name:
             raise ValueError(
                 f"{type(self).__name__}: name must be a string without '/', received "

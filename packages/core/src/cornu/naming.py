@@ -14,6 +14,16 @@ def to_snake_case(name):
     return name.lstrip("_") or "layer"
 
 
+def class_key(cls):
+    """The snake-case key of a class in default names and weights files.
+
+    Keras derives both from its class's ``__name__``; a cornu class whose public name
+    differs from the name of Keras's class (``GroupQueryAttention``, whose Keras class is
+    ``GroupedQueryAttention``) sets ``_keras_class_name`` so the files line up.
+    """
+    return to_snake_case(getattr(cls, "_keras_class_name", None) or cls.__name__)
+
+
 def uniquify(prefix):
     """``prefix`` the first time, then ``prefix_1``, ``prefix_2``, ..."""
     count = _counts[prefix]

@@ -21,7 +21,7 @@ import os
 import h5py
 import numpy as np
 
-from cornu.naming import to_snake_case
+from cornu.naming import class_key
 from cornu.saving.atomic import atomic_path
 
 #: A dataset declaring more than this many bytes must store at least
@@ -54,7 +54,7 @@ def _container(items):
     counts = {}
     out = []
     for layer in items:
-        base = to_snake_case(type(layer).__name__)
+        base = class_key(type(layer))
         n = counts.get(base, 0)
         counts[base] = n + 1
         out.append((base if n == 0 else f"{base}_{n}", layer))

@@ -41,6 +41,11 @@ class GroupQueryAttention(_AttentionBase):
     ``(num_query_heads, head_dim, dim)`` and bias.
     """
 
+    # Keras's class is GroupedQueryAttention (exported as GroupQueryAttention): its name
+    # keys default layer names and weights-file paths.
+    _keras_class_name = "GroupedQueryAttention"
+
+
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0,
                  use_bias=True, sliding_window=None, flash_attention=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -188,19 +188,23 @@ class _AttentionBase(Layer):
                        None if key is None else tuple(key.shape))
 
     def get_build_config(self):
+        # Keras's layout: the call's shapes by argument name, under "shapes_dict".
         if self._built_shapes is None:
             return None
         q, v, k = self._built_shapes
-        return {"query_shape": shape_to_json(q), "value_shape": shape_to_json(v),
-                "key_shape": shape_to_json(k)}
+        shapes = {"query_shape": shape_to_json(q), "value_shape": shape_to_json(v)}
+        if k != v:
+            shapes["key_shape"] = shape_to_json(k)
+        return {"shapes_dict": shapes}
 
     def build_from_config(self, config):
         if not config:
             return
-        if "query_shape" in config:
-            self.build(tuple(config["query_shape"]), tuple(config["value_shape"]),
-                       None if config.get("key_shape") is None
-                       else tuple(config["key_shape"]))
+        shapes = config.get("shapes_dict", config)  # (cornu 0.1 wrote the shapes flat)
+        if "query_shape" in shapes:
+            self.build(tuple(shapes["query_shape"]), tuple(shapes["value_shape"]),
+                       None if shapes.get("key_shape") is None
+                       else tuple(shapes["key_shape"]))
         self.built = True
 
     def _scores_spec(self, query, value, key, heads):
