@@ -113,8 +113,7 @@ CASES = {
     "AlphaDropout": Case({"rate": 0.5}),
     "GaussianDropout": Case({"rate": 0.5}),
     "GaussianNoise": Case({"stddev": 0.5}),
-    **{name: Case({"rate": 0.5}, shapes=shape, known_bug=(
-        "cornu's SpatialDropout config adds 'trainable', which Keras's __init__ rejects"))
+    **{name: Case({"rate": 0.5}, shapes=shape)
        for name, shape in (("SpatialDropout1D", (5, 3)), ("SpatialDropout2D", _img(4, 4)),
                            ("SpatialDropout3D", (3, 3, 3, 2)))},
     # reshaping

@@ -26,10 +26,8 @@ class BaseSpatialDropout(Dropout):
         return inputs
 
     def get_config(self):
-        # Keras writes only these keys; cornu adds ``trainable`` so the flag survives
-        # a round trip.
+        # Exactly Keras's keys: its constructor rejects any other (e.g. ``trainable``).
         cfg = {"rate": self.rate, "seed": self.seed, "name": self.name,
-               "trainable": self.trainable,
                "dtype": Layer.get_config(self)["dtype"]}
         return cfg
 
