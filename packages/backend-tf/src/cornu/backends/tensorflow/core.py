@@ -94,6 +94,18 @@ def make_variable(value, dtype, trainable, name):
                        aggregation=aggregation)
 
 
+def _variable_to_tensor(variable, dtype=None, name=None, as_ref=False):
+    # A tf.Tensor operator (`x * self.w`) converts its other operand with
+    # tf.convert_to_tensor; without this hook a cornu Variable falls back to
+    # `__array__`, a host copy that drops the gradient (eager) and fails inside a
+    # graph.  `value` is the native variable, read in the autocast dtype under a
+    # mixed-precision layer.
+    return tf.convert_to_tensor(variable.value, dtype=dtype, name=name)
+
+
+tf.register_tensor_conversion_function(Variable, _variable_to_tensor)
+
+
 def set_trainable(handle, trainable):
     # tf.Variable.trainable is read-only; cornu consults Variable.trainable instead.
     pass

@@ -106,8 +106,8 @@ class GroupQueryAttention(_AttentionBase):
             self._gate_dense._build_with(query_shape)
         self._value_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, h), "vh", "value")
         self._value_dense._build_with(value_shape)
-        self._softmax = Softmax(axis=-1, dtype=self.dtype)
-        self._dropout_layer = Dropout(rate=self.dropout, dtype=self.dtype, seed=self.seed)
+        self._softmax = Softmax(axis=-1, dtype=self.dtype_policy)
+        self._dropout_layer = Dropout(rate=self.dropout, dtype=self.dtype_policy, seed=self.seed)
         self._output_dense = self._dense("bquh,uhm->bqm", (None, self.feature_dim), "m",
                                          "attention_output")
         self._output_dense._build_with((None, None, q_heads, h))

@@ -145,7 +145,7 @@ class _AttentionBase(Layer):
             bias_regularizer=self._bias_regularizer,
             activity_regularizer=self._activity_regularizer,
             kernel_constraint=self._kernel_constraint, bias_constraint=self._bias_constraint,
-            dtype=self.dtype)
+            dtype=self.dtype_policy)
 
     def _project(self, layer, x):
         # The sublayers' own call: the inputs' masks are this layer's business.
@@ -353,8 +353,8 @@ class MultiHeadAttention(_AttentionBase):
         self._dot_product_equation, self._combine_equation, scores_rank = \
             build_attention_equation(rank, self._attention_axes)
         norm_axes = tuple(range(scores_rank - len(self._attention_axes), scores_rank))
-        self._softmax = Softmax(axis=norm_axes, dtype=self.dtype)
-        self._dropout_layer = Dropout(rate=self._dropout, dtype=self.dtype, seed=self.seed)
+        self._softmax = Softmax(axis=norm_axes, dtype=self.dtype_policy)
+        self._dropout_layer = Dropout(rate=self._dropout, dtype=self.dtype_policy, seed=self.seed)
         out_dims = self._output_shape or (query_shape[-1],)
         equation, bias_axes, out_rank = build_proj_equation(len(query_shape) - 1, 2,
                                                             len(out_dims))

@@ -142,6 +142,8 @@ class Bidirectional(Layer):
             y, y_rev = y[0], y_rev[0]
         if self.return_sequences:
             y_rev = ops.flip(y_rev, axis=1)
+        # Wrapped layers keep their own policies (as in Keras); the merge is in ours.
+        y, y_rev = ops.cast(y, self.compute_dtype), ops.cast(y_rev, self.compute_dtype)
         output = self._merge(y, y_rev)
         if self.return_state:
             if self.merge_mode is None:

@@ -2,7 +2,7 @@
 from cornu import ops, tree
 from cornu.layer import Layer
 from cornu.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from cornu.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from cornu.layers.rnn.stacked_rnn_cells import StackedRNNCells, in_cell_policy
 from cornu.variables import Variable
 
 
@@ -55,7 +55,8 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
-            cell = StackedRNNCells(cell)
+            # The stack is ours: it takes our policy (its cells keep their own).
+            cell = StackedRNNCells(cell, dtype=kwargs.get("dtype"))
         if not callable(getattr(cell, "call", None)):
             raise ValueError(
                 f"{type(self).__name__}: `cell` must have a `call` method, received "
@@ -204,6 +205,16 @@ class RNN(Layer):
         return tree.map_structure(lambda s: ops.convert_to_tensor(s, dtype=dtype),
                                   initial_state)
 
+    def _cell_has_own_dtype(self):
+        """Whether the cell (or a stacked cell) is a layer with a compute dtype other
+        than this layer's (built with its own ``dtype=``): its steps then run in its own
+        policy, and the outputs and states are cast to this layer's compute dtype."""
+        cell, dtype = self.cell, self.compute_dtype
+        if isinstance(cell, StackedRNNCells):
+            return cell.compute_dtype != dtype or any(
+                isinstance(c, Layer) and c.compute_dtype != dtype for c in cell.cells)
+        return isinstance(cell, Layer) and cell.compute_dtype != dtype
+
     def _configure_dropout(self, cell, step_input, states):
         """Create every dropout mask before the loop (a graph loop only reads them)."""
         first = states[0] if isinstance(states, (list, tuple)) and states else states
@@ -211,10 +222,12 @@ class RNN(Layer):
             cell.get_dropout_mask(step_input)
             cell.get_recurrent_dropout_mask(tree.flatten(first)[0])
         elif isinstance(cell, StackedRNNCells):
-            for c, s in zip(cell.cells, states):
+            for c, call, s in zip(cell.cells, cell._cell_calls(), states):
+                if isinstance(c, Layer):
+                    step_input = ops.cast(step_input, c.compute_dtype)
                 self._configure_dropout(c, step_input, s)
                 s = list(s) if tree.is_nested(s) else [s]
-                step_input, _ = c.call(step_input, s)
+                step_input, _ = call(step_input, s)
 
     def _reset_dropout(self, cell):
         if isinstance(cell, DropoutRNNCell):
@@ -245,6 +258,8 @@ class RNN(Layer):
                     "argument")
             kwargs["constants"] = constants
         call = cell.call
+        if self._cell_has_own_dtype():
+            call = in_cell_policy(cell)
 
         def step(inputs, states):
             output, new_states = call(inputs, list(states), **kwargs)
@@ -269,8 +284,12 @@ class RNN(Layer):
         if constants is not None and not tree.is_nested(constants):
             constants = [constants]
         dropout = bool(training) and self._uses_dropout(self.cell)
+        own_dtype = self._cell_has_own_dtype()
         if dropout:
-            self._configure_dropout(self.cell, sequences[:, 0], states)
+            first = sequences[:, 0]
+            if own_dtype:  # the masks meet the steps in the cell's dtype
+                first = ops.cast(first, self.cell.compute_dtype)
+            self._configure_dropout(self.cell, first, states)
         try:
             if constants is None:
                 last_output, outputs, states = self.inner_loop(
@@ -284,6 +303,9 @@ class RNN(Layer):
         if self.stateful:
             for variable, value in zip(tree.flatten(self.states), tree.flatten(states)):
                 variable.assign(value)
+        if own_dtype:  # as in Keras, the outputs and states come in this layer's dtype
+            last_output, outputs, states = tree.map_structure(
+                lambda t: ops.cast(t, self.compute_dtype), (last_output, outputs, states))
         output = outputs if self.return_sequences else last_output
         if self.return_state:
             return [output, *states]

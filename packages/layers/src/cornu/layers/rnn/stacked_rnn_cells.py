@@ -3,6 +3,19 @@ from cornu import ops, tree
 from cornu.layer import Layer
 
 
+def in_cell_policy(cell):
+    """``cell.call`` run as the cell's own ``__call__`` would: floating step inputs cast
+    to its compute dtype and its variables read in its autocast scope (Keras calls the
+    cell itself; cornu calls ``call`` and pays this only when the dtypes differ)."""
+    dtype = cell.compute_dtype
+
+    def call(inputs, states, **kwargs):
+        inputs = tree.map_structure(lambda t: ops.cast(t, dtype), inputs)
+        return cell._call_in_autocast_scope(inputs, states, **kwargs)
+
+    return call
+
+
 class StackedRNNCells(Layer):
     """Wraps a list of cells so that ``RNN`` runs them as one, each feeding the next.
 
@@ -59,16 +72,23 @@ class StackedRNNCells(Layer):
                                for d in cell.state_size])
         return states
 
+    def _cell_calls(self):
+        """Each cell's step: its ``call``, or, for a cell built with a compute dtype
+        other than the stack's, the call in that cell's own policy."""
+        dtype = self.compute_dtype
+        return [in_cell_policy(c) if isinstance(c, Layer) and c.compute_dtype != dtype
+                else c.call for c in self.cells]
+
     def call(self, inputs, states, training=False, **kwargs):
         new_states = []
-        for cell, cell_states in zip(self.cells, states):
+        for cell, call, cell_states in zip(self.cells, self._cell_calls(), states):
             nested = tree.is_nested(cell_states)
             cell_states = list(cell_states) if nested else [cell_states]
             if isinstance(cell, Layer) and cell._call_has_training:
                 kwargs["training"] = training
             else:
                 kwargs.pop("training", None)
-            inputs, cell_states = cell.call(inputs, cell_states, **kwargs)
+            inputs, cell_states = call(inputs, cell_states, **kwargs)
             if not tree.is_nested(cell_states):
                 cell_states = [cell_states]
             if len(cell_states) == 1 and not nested:
@@ -76,6 +96,9 @@ class StackedRNNCells(Layer):
             new_states.append(cell_states)
         if len(new_states) == 1:
             new_states = new_states[0]
+        last = self.cells[-1]
+        if isinstance(last, Layer) and last.compute_dtype != self.compute_dtype:
+            inputs = ops.cast(inputs, self.compute_dtype)
         return inputs, new_states
 
     def build(self, input_shape):

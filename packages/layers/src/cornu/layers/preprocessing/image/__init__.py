@@ -10,6 +10,9 @@ from cornu.layers.preprocessing.image.base_image_preprocessing_layer import (
     BaseImagePreprocessingLayer,
 )
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
+from cornu.layers.preprocessing.image.clahe import (
+    ContrastLimitedAdaptiveHistogramEqualization,
+)
 from cornu.layers.preprocessing.image.cut_mix import CutMix
 from cornu.layers.preprocessing.image.equalization import Equalization
 from cornu.layers.preprocessing.image.max_num_bounding_boxes import MaxNumBoundingBoxes
@@ -49,7 +52,8 @@ _LAYER_CLASSES = {cls: () for cls in (
     RandomBrightness, RandomHue, RandomSaturation, RandomColorJitter,
     RandomColorDegeneration, RandomGrayscale, RandomInvert, RandomPosterization,
     RandomSharpness, RandomGaussianBlur, RandomErasing, Solarization, Equalization,
-    AutoContrast, MixUp, CutMix, AugMix, RandAugment, MaxNumBoundingBoxes, Pipeline,
+    AutoContrast, ContrastLimitedAdaptiveHistogramEqualization, MixUp, CutMix, AugMix,
+    RandAugment, MaxNumBoundingBoxes, Pipeline,
 )}
 
 __all__ = [cls.__name__ for cls in _LAYER_CLASSES]

@@ -20,9 +20,10 @@ COLOR = ("random_brightness", "random_color_degeneration", "random_contrast",
          "random_sharpness")
 
 
-def build_menu(factor, value_range, interpolation, seed, data_format, names):
-    """``{name: layer}`` for ``names``, with the Keras factor conventions."""
-    common = {"seed": seed, "data_format": data_format}
+def build_menu(factor, value_range, interpolation, seed, data_format, names, dtype=None):
+    """``{name: layer}`` for ``names``, with the Keras factor conventions; ``dtype``: the
+    parent layer's policy, which the menu's layers share (as in Keras)."""
+    common = {"seed": seed, "data_format": data_format, "dtype": dtype}
     make = {
         "random_shear": lambda: RandomShear(x_factor=factor, y_factor=factor,
                                             interpolation=interpolation, **common),
@@ -41,13 +42,14 @@ def build_menu(factor, value_range, interpolation, seed, data_format, names):
                                                     **common),
         "solarization": lambda: Solarization(addition_factor=factor,
                                              threshold_factor=factor,
-                                             value_range=value_range, seed=seed),
+                                             value_range=value_range, seed=seed,
+                                             dtype=dtype),
         "random_posterization": lambda: RandomPosterization(
             factor=max(1, int(8 * factor[1])), value_range=value_range, **common),
         "auto_contrast": lambda: AutoContrast(value_range=value_range,
-                                              data_format=data_format),
+                                              data_format=data_format, dtype=dtype),
         "equalization": lambda: Equalization(value_range=value_range,
-                                             data_format=data_format),
+                                             data_format=data_format, dtype=dtype),
     }
     return {name: make[name]() for name in names}
 

@@ -52,7 +52,8 @@ class AugMix(BaseImagePreprocessingLayer):
         self._host_rng = np.random.default_rng(seed)
         names = _augment_set.BASIC + (_augment_set.COLOR if self.all_ops else ())
         self._menu = _augment_set.build_menu(self.factor, self.value_range, interpolation,
-                                             seed, self.data_format, names)
+                                             seed, self.data_format, names,
+                                             dtype=self.dtype_policy)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:

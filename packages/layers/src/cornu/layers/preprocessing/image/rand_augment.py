@@ -46,7 +46,8 @@ class RandAugment(BaseImagePreprocessingLayer):
         self.generator = random.SeedGenerator(seed)
         self._host_rng = np.random.default_rng(seed)
         self._menu = _augment_set.build_menu(self.factor, self.value_range, interpolation,
-                                             seed, self.data_format, self._MENU)
+                                             seed, self.data_format, self._MENU,
+                                             dtype=self.dtype_policy)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
