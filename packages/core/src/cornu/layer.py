@@ -347,6 +347,10 @@ class Layer:
     def trainable(self, value):
         value = bool(value)
         object.__setattr__(self, "_trainable", value)
+        # As Keras: the layer's own trainable variables follow, so that a frozen
+        # sublayer's weights leave the parent model's trainable_weights.
+        for v in self._trainable_variables:
+            v.trainable = value
         for layer in self._layers:
             layer.trainable = value
 
