@@ -172,6 +172,11 @@ CONV_CASES = [
     ((5, 6, 5), (3, 2, 3), 1, "valid", 1, 1),
     ((5, 6, 5), (3, 3, 2), 2, "same", 1, 1),
     ((6, 6, 6), (2, 2, 2), 1, "same", 2, 2),
+    # one input channel per group (ConvNeXt's depthwise Conv2D(groups=channels))
+    ((9,), (3,), 2, "same", 1, 4),
+    ((7, 8), (3, 3), 1, "same", 1, 4),
+    ((9, 9), (3, 3), 2, "valid", 1, 4),
+    ((9, 9), (3, 3), 1, "same", 2, 4),
 ]
 
 
@@ -183,7 +188,7 @@ def _tuple(v, n):
 @pytest.mark.parametrize("spatial,kernel,strides,padding,dilation,groups", CONV_CASES)
 def test_conv(spatial, kernel, strides, padding, dilation, groups, data_format, rng):
     n = len(spatial)
-    cin, cout = 4, 6
+    cin, cout = 4, 6 if 6 % groups == 0 else 8
     x = rng.standard_normal((2, *spatial, cin)).astype("float32")
     w = rng.standard_normal((*kernel, cin // groups, cout)).astype("float32")
     expected = np_conv(x, w, _tuple(strides, n), padding, _tuple(dilation, n))

@@ -302,7 +302,14 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"channels {kernel_in}) the kernel's output channels ({kernel.shape[-1]}) must "
             f"be a multiple of {groups}; kernel shape {tuple(kernel.shape)}"
         )
-    if groups > 1 and not has_gpu():
+    if groups > 1 and kernel_in == 1 and n in (1, 2) and not has_gpu():
+        # One input channel per group (ConvNeXt's Conv2D(groups=channels)) is a depthwise
+        # convolution: output channel g*m + j reads channel g, so the kernel reshapes to
+        # depthwise (..., channels, m) as it is.  One op, instead of one conv per group.
+        mult = kernel.shape[-1] // groups
+        k = tf.reshape(kernel, list(kernel.shape[:n]) + [groups, mult])
+        out = depthwise_conv(x, k, strides, padding, "channels_last", dilation)
+    elif groups > 1 and not has_gpu():
         # Grouped convolutions have no CPU kernel: run one conv per group.
         xs = tf.split(x, groups, axis=-1)
         ks = tf.split(kernel, groups, axis=-1)
