@@ -9,10 +9,6 @@ folder or a base URL holding the files under their own names, directly or in a
 the error names the URL, the cache path and the mirror setting.
 """
 import os
-import pathlib
-import urllib.parse
-import urllib.request
-import warnings
 
 from cornu import config
 
@@ -114,62 +110,17 @@ def pooling_top(x, pooling, avg_name=None, max_name=None):
 # --------------------------------------------------------------------------- #
 def fetch_weights(fname, origin, file_hash=None):
     """A verified local copy of a published weights file: cache, then mirror, then origin."""
-    from cornu.utils.file_utils import (
-        MIRROR_ENV,
-        DownloadError,
-        get_cache_dir,
-        get_file,
-        validate_file,
-    )
+    from cornu.utils.file_utils import MIRROR_ENV, DownloadError
+    from cornu.utils.mirror import fetch
 
-    cached = os.path.join(get_cache_dir(CACHE_SUBDIR), fname)
-    if os.path.isfile(cached) and (file_hash is None or validate_file(cached, file_hash)):
-        return cached
-    problems = []
-    for url in _mirror_urls(os.path.basename(urllib.parse.urlsplit(origin).path), MIRROR_ENV):
-        try:
-            return get_file(fname, origin=url, file_hash=file_hash, cache_subdir=CACHE_SUBDIR,
-                            force_download=True)
-        except ValueError as err:  # the mirror's copy has the wrong hash
-            warnings.warn(f"Ignoring the mirror copy {url}: {err}", stacklevel=3)
-            problems.append(f"{url}: hash mismatch")
-        except DownloadError as err:
-            problems.append(f"{url}: {err.__cause__ or err}")
     try:
-        return get_file(fname, origin=origin, file_hash=file_hash, cache_subdir=CACHE_SUBDIR)
+        return fetch(fname, origin=origin, file_hash=file_hash, cache_subdir=CACHE_SUBDIR,
+                     mirror_subdir=MIRROR_SUBDIR)
     except DownloadError as err:
-        mirror = os.environ.get(MIRROR_ENV, "").strip()
-        if mirror:
-            detail = "; ".join(problems) if problems else "it does not hold the file"
-            where = f"The mirror {MIRROR_ENV}={mirror!r} was tried first: {detail}."
-        else:
-            where = (f"No mirror is set: point {MIRROR_ENV} at a folder or URL that holds "
-                     f"{os.path.basename(origin)} to load the weights offline.")
-        raise DownloadError(
-            f"Cannot fetch the pretrained weights {fname}: {err}\n{where}"
-        ) from err
-
-
-def _mirror_urls(name, env):
-    raw = os.environ.get(env, "").strip()
-    if not raw:
-        return []
-    rels = [name, f"{MIRROR_SUBDIR}/{name}"]
-    scheme = urllib.parse.urlsplit(raw).scheme.lower()
-    if scheme in ("http", "https"):
-        base = raw.rstrip("/") + "/"
-        return [base + urllib.parse.quote(rel) for rel in rels]
-    if scheme == "file":
-        raw = urllib.request.url2pathname(urllib.parse.urlsplit(raw).path)
-    elif scheme and len(scheme) > 1:
-        raise ValueError(
-            f"{env}={raw!r}: expected a local folder or an http://, https:// or file:// URL."
-        )
-    base = os.path.expanduser(raw)
-    if not os.path.isdir(base):
-        raise FileNotFoundError(f"{env}={base!r} is not a folder.")
-    paths = [os.path.join(base, *rel.split("/")) for rel in rels]
-    return [pathlib.Path(p).resolve().as_uri() for p in paths if os.path.isfile(p)]
+        hint = "" if os.environ.get(MIRROR_ENV, "").strip() else (
+            f"\nNo mirror is set: point {MIRROR_ENV} at a folder or URL that holds "
+            f"{os.path.basename(origin)} to load the weights offline.")
+        raise DownloadError(f"Cannot fetch the pretrained weights {fname}: {err}{hint}") from err
 
 
 def load_weights(model, weights, fname=None, origin=None, file_hash=None):

@@ -3,7 +3,7 @@
 Files are cached in ``$CORNU_HOME/datasets`` (``~/.cornu/datasets``) and
 verified against their canonical hashes.  Set ``CORNU_DATASETS_MIRROR`` to a
 local folder or a base URL to fetch them from a mirror first (air-gapped
-machines, CI); see ``cornu.datasets._mirror``.  Files that hold pickled data
+machines, CI); see ``cornu.utils.mirror``.  Files that hold pickled data
 (CIFAR, IMDB, Reuters) are read with an unpickler that can only rebuild arrays.
 """
 from cornu.datasets import (

@@ -4,9 +4,9 @@ import os
 import numpy as np
 
 from cornu import config
-from cornu.datasets._mirror import fetch
 from cornu.datasets._npz import load_pickle
 from cornu.utils.file_utils import extract_archive, get_cache_dir
+from cornu.utils.mirror import fetch
 
 ORIGIN_FOLDER = "https://www.cs.toronto.edu/~kriz/"
 

@@ -1,7 +1,8 @@
 """What the two housing datasets share: the npz, the shuffle and the train/test split."""
 import numpy as np
 
-from cornu.datasets._mirror import fetch
+from cornu.datasets._npz import holds_arrays
+from cornu.utils.mirror import fetch
 
 ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
@@ -21,7 +22,8 @@ def load_xy(path, canonical_name, sha256, arrays_sha256, mirror_subdir):
     when it holds the same arrays (``arrays_sha256``).
     """
     local = fetch(path, origin=ORIGIN_FOLDER + canonical_name, file_hash=sha256,
-                  mirror_subdir=mirror_subdir, arrays_sha256=arrays_sha256)
+                  mirror_subdir=mirror_subdir,
+                  accept=None if arrays_sha256 is None else holds_arrays(arrays_sha256))
     with np.load(local, allow_pickle=False) as f:
         return f["x"], f["y"]
 

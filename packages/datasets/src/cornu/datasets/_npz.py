@@ -14,7 +14,7 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["RestrictedUnpickler", "arrays_sha256", "load_npz", "load_pickle"]
+__all__ = ["RestrictedUnpickler", "arrays_sha256", "holds_arrays", "load_npz", "load_pickle"]
 
 _ALLOWED_GLOBALS = frozenset({
     ("numpy", "ndarray"),
@@ -73,7 +73,8 @@ def arrays_sha256(path):
 
     Two files that hold the same arrays in different containers (another numpy
     version, compressed or not) have the same digest; the loaders accept a mirror
-    copy whose file hash differs from the canonical one when this digest matches.
+    copy whose file hash differs from the canonical one when this digest matches
+    (:func:`holds_arrays`).
     """
     digest = hashlib.sha256()
     with np.load(path, allow_pickle=False) as f:
@@ -82,3 +83,9 @@ def arrays_sha256(path):
             digest.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
             digest.update(a.tobytes())
     return digest.hexdigest()
+
+
+def holds_arrays(digest):
+    """``accept`` for ``cornu.utils.mirror.fetch``: a copy holding the arrays ``digest`` names."""
+    return lambda path: arrays_sha256(path) == digest
+

@@ -3,8 +3,8 @@ import json
 
 import numpy as np
 
-from cornu.datasets._mirror import fetch
 from cornu.datasets._npz import load_npz
+from cornu.utils.mirror import fetch
 
 ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 

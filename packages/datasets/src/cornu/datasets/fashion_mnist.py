@@ -2,7 +2,7 @@
 import os
 
 from cornu.datasets._idx import load_idx_pair
-from cornu.datasets._mirror import fetch
+from cornu.utils.mirror import fetch
 
 __all__ = ["load_data"]
 

@@ -4,7 +4,8 @@ import os
 import numpy as np
 
 from cornu.datasets._idx import load_idx_pair
-from cornu.datasets._mirror import fetch, from_cache, from_mirror, mirror_location
+from cornu.datasets._npz import holds_arrays
+from cornu.utils.mirror import fetch, from_cache, from_mirror, mirror_location
 
 __all__ = ["load_data"]
 
@@ -78,7 +79,7 @@ def load_data(path="mnist.npz"):
         a derivative work of the original NIST datasets.  It is made available
         under the terms of the Creative Commons Attribution-Share Alike 3.0 license.
     """
-    cached = from_cache(path, NPZ_SHA256, arrays_sha256=ARRAYS_SHA256)
+    cached = from_cache(path, NPZ_SHA256, accept=holds_arrays(ARRAYS_SHA256))
     if cached is not None:
         return _load_npz(cached)
     paths = _idx_paths(lambda f, h: from_cache(f, h, IDX_CACHE_SUBDIR))
@@ -91,4 +92,4 @@ def load_data(path="mnist.npz"):
         if paths is not None:
             return _load_idx(paths)
     return _load_npz(fetch(path, origin=ORIGIN, file_hash=NPZ_SHA256, mirror_subdir="mnist",
-                           arrays_sha256=ARRAYS_SHA256))
+                           accept=holds_arrays(ARRAYS_SHA256)))

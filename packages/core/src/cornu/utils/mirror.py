@@ -1,6 +1,7 @@
-"""Where dataset files come from: the cache, then a mirror, then the canonical origin.
+"""Where downloaded files come from: the cache, then a mirror, then the canonical origin.
 
-Every loader in ``cornu.datasets`` fetches its files through :func:`fetch`.
+Every loader in ``cornu.datasets`` and the pretrained weights of
+``cornu.applications`` fetch their files through :func:`fetch`.
 
 The mirror is named by the ``CORNU_DATASETS_MIRROR`` environment variable:
 
@@ -10,7 +11,7 @@ The mirror is named by the ``CORNU_DATASETS_MIRROR`` environment variable:
 A file is looked up in the mirror by the basename of its canonical URL
 (``mnist.npz``, ``train-images-idx3-ubyte.gz``), first directly under the
 mirror, then under the dataset's own folder name (``fashion-mnist/...``,
-``mnist/...``), so one mirror root can serve every dataset::
+``mnist/...``; ``models/...`` for weights), so one mirror root can serve all::
 
     CORNU_DATASETS_MIRROR=/data/fashion-mnist      # files directly inside
     CORNU_DATASETS_MIRROR=/data                    # /data/fashion-mnist/<file>
@@ -25,7 +26,6 @@ import urllib.parse
 import urllib.request
 import warnings
 
-from cornu.datasets import _npz
 from cornu.utils.file_utils import (
     MIRROR_ENV,
     DownloadError,
@@ -69,51 +69,51 @@ def _mirror_candidates(name, subdir):
     return [pathlib.Path(p).resolve().as_uri() for p in paths if os.path.isfile(p)]
 
 
-def _verified(path, file_hash, arrays_sha256):
-    """Whether ``path`` is the canonical file, or holds the same arrays (see _npz)."""
+def _verified(path, file_hash, accept):
+    """Whether ``path`` is the canonical file, or ``accept(path)`` vouches for it."""
     if file_hash is None or validate_file(path, file_hash):
         return True
-    if arrays_sha256 is None:
+    if accept is None:
         return False
     try:
-        return _npz.arrays_sha256(path) == arrays_sha256
-    except Exception:  # not an npz, or a damaged one
+        return bool(accept(path))
+    except Exception:  # e.g. not the container ``accept`` reads, or a damaged one
         return False
 
 
-def from_cache(fname, file_hash=None, cache_subdir="datasets", arrays_sha256=None):
+def from_cache(fname, file_hash=None, cache_subdir="datasets", accept=None):
     """The cached copy of ``fname`` if it exists and is verified, else None."""
     path = os.path.join(get_cache_dir(cache_subdir), fname)
     if not os.path.isfile(path):
         return None
-    if not _verified(path, file_hash, arrays_sha256):
+    if not _verified(path, file_hash, accept):
         return None
     return path
 
 
 def from_mirror(fname, file_hash=None, cache_subdir="datasets", mirror_name=None,
-                mirror_subdir=None, problems=None, arrays_sha256=None):
+                mirror_subdir=None, problems=None, accept=None):
     """Copy ``mirror_name`` from the mirror into the cache as ``fname``; its path, or None.
 
     Returns None when no mirror is set or the mirror lacks the file.  A mirror
-    copy whose hash does not match (and, with ``arrays_sha256``, whose arrays
-    differ from the canonical file's) is rejected with a warning.  What went
+    copy whose hash does not match (and that ``accept``, when given, does not
+    vouch for) is rejected with a warning.  What went
     wrong is appended to ``problems`` (a list) when one is given.
     """
     problems = [] if problems is None else problems
     for url in _mirror_candidates(mirror_name or fname, mirror_subdir):
         try:
-            if arrays_sha256 is None:
+            if accept is None:
                 return get_file(fname, origin=url, file_hash=file_hash,
                                 cache_subdir=cache_subdir, force_download=True)
-            # A rebuilt copy may hold the canonical arrays in other zip bytes: fetch it
-            # under a temporary name and keep it only once its arrays are verified.
+            # A rebuilt copy may hold the canonical content in other bytes: fetch it
+            # under a temporary name and keep it only once ``accept`` vouches for it.
             part = get_file(f".{fname}.mirror", origin=url, cache_subdir=cache_subdir,
                             force_download=True)
-            if not _verified(part, file_hash, arrays_sha256):
+            if not _verified(part, file_hash, accept):
                 os.remove(part)
                 raise ValueError(
-                    f"neither its hash ({file_hash}) nor its arrays match the canonical file"
+                    f"neither its hash ({file_hash}) nor its content match the canonical file"
                 )
             path = os.path.join(get_cache_dir(cache_subdir), fname)
             os.replace(part, path)
@@ -127,7 +127,7 @@ def from_mirror(fname, file_hash=None, cache_subdir="datasets", mirror_name=None
 
 
 def fetch(fname, origin=None, file_hash=None, cache_subdir="datasets", mirror_name=None,
-          mirror_subdir=None, arrays_sha256=None):
+          mirror_subdir=None, accept=None):
     """A verified local copy of a dataset file: from the cache, the mirror, or ``origin``.
 
     Args:
@@ -138,22 +138,22 @@ def fetch(fname, origin=None, file_hash=None, cache_subdir="datasets", mirror_na
         mirror_name: the file's name in the mirror; defaults to the basename of
             ``origin`` (or ``fname``).
         mirror_subdir: the dataset's folder name in a mirror root (``"fashion-mnist"``).
-        arrays_sha256: for ``.npz`` files, the digest of the canonical arrays
-            (``_npz.arrays_sha256``): a cached or mirrored copy in other zip bytes
-            is accepted when its arrays match.
+        accept: ``accept(path) -> bool``, a second check for a cached or mirrored
+            copy whose bytes differ from the canonical file's (e.g. a rebuilt
+            ``.npz`` holding the same arrays).
 
     Returns:
         The path of the cached, verified file, or None when ``origin`` is None
         and neither the cache nor the mirror has it.
     """
-    path = from_cache(fname, file_hash, cache_subdir, arrays_sha256)
+    path = from_cache(fname, file_hash, cache_subdir, accept)
     if path is not None:
         return path
     if mirror_name is None:
         mirror_name = os.path.basename(urllib.parse.urlsplit(origin).path) if origin else fname
     problems = []
     path = from_mirror(fname, file_hash, cache_subdir, mirror_name, mirror_subdir, problems,
-                       arrays_sha256)
+                       accept)
     if path is not None or origin is None:
         return path
     try:
