@@ -26,6 +26,21 @@ def check_scan_args(f, xs, length, unroll):
         raise ValueError("scan: there is no `xs` to scan over and no `length` was given")
 
 
+def call_grad_fn(grad_fn, inputs, upstream):
+    """Call a ``custom_gradient`` gradient function in either of Keras's two spellings:
+    ``grad(*upstream)``, or ``grad(*inputs, upstream=...)`` when the function names an
+    ``upstream`` parameter."""
+    import inspect
+
+    try:
+        named = "upstream" in inspect.signature(grad_fn).parameters
+    except (TypeError, ValueError):
+        named = False
+    if named:
+        return grad_fn(*inputs, upstream=upstream[0] if len(upstream) == 1 else upstream)
+    return grad_fn(*upstream)
+
+
 # -- associative_scan -------------------------------------------------------------------
 def associative_scan(f, elems, reverse=False, axis=0):
     """Inclusive prefix scan of ``elems`` along ``axis`` with the associative ``f``.

@@ -19,6 +19,7 @@ from cornu.dtypes import BITS as _BITS
 from cornu.dtypes import PY_TYPES as _PY_TYPES
 from cornu.dtypes import kind
 from cornu.dtypes import promote_types as _promote2
+from cornu.ops._args import canonical_axis, standardize_tuple  # noqa: F401  (re-exported)
 
 
 def _exclude_cornu_from_autograph():
@@ -286,23 +287,9 @@ def shape_tensor_or_tuple(dims):
     return tf.stack([tf.cast(d, tf.int32) for d in dims])
 
 
-def standardize_tuple(value, n, name="value"):
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1 and n > 1:
-        value = value * n
-    if len(value) != n:
-        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints, received {value}")
-    return value
-
-
-def canonical_axis(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, int):
-        axis = (axis,)
-    return tuple(a % ndim if ndim else a for a in axis)
+def static_shape(x):
+    """The static shape as a tuple (``None`` entries unknown), ``None`` if the rank is."""
+    return None if x.shape.rank is None else tuple(x.shape)
 
 
 def index_tensor(x):

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from cornu import config
 from cornu.backends.tensorflow._utils import standardize_dtype, to_tf_dtype
+from cornu.ops._generic import call_grad_fn as _call_grad_fn
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
 
@@ -410,20 +411,6 @@ def scatter_update(inputs, indices, updates, reduction=None):
 
 
 # -- custom gradients -------------------------------------------------------------------
-def _call_grad_fn(grad_fn, inputs, upstream):
-    """Keras's two spellings: ``grad(*upstream)``, or ``grad(*inputs, upstream=...)``
-    when the function names an ``upstream`` parameter."""
-    import inspect
-
-    try:
-        named = "upstream" in inspect.signature(grad_fn).parameters
-    except (TypeError, ValueError):
-        named = False
-    if named:
-        return grad_fn(*inputs, upstream=upstream[0] if len(upstream) == 1 else upstream)
-    return grad_fn(*upstream)
-
-
 def custom_gradient(f):
     """Decorate ``f(*args) -> (output, grad_fn)`` so that autodiff uses ``grad_fn``.
 

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from cornu import tree
 from cornu.backends.tensorflow._utils import promote, to_float, to_tensor
+from cornu.ops import _linalg_args as _args
 
 
 def _vector_norm(x, ord, axis, keepdims):
@@ -198,8 +199,7 @@ def eigh(x):
 
 
 def qr(x, mode="reduced"):
-    if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: mode must be 'reduced' or 'complete', received {mode!r}")
+    _args.check_qr_mode(mode)
     q, r = tf.linalg.qr(to_float(x), full_matrices=mode == "complete")
     return q, r
 
@@ -239,28 +239,11 @@ def matrix_rank(x, tol=None):
 def jvp(fun, primals, tangents, has_aux=False):
     """Forward-mode derivative: ``(fun(*primals), J @ tangents[, aux])``.
 
-    Uses ``tf.autodiff.ForwardAccumulator``.
-
-    Args:
-        fun: a function of the primals returning a tensor or a structure of tensors
-            (``(outputs, aux)`` when ``has_aux``).
-        primals: a tuple or list of the inputs of ``fun``.
-        tangents: the tangent vectors, with the structure and shapes of ``primals``
-            (cast to the primals' dtypes).
-        has_aux: whether ``fun`` returns an auxiliary value next to its outputs.
+    Uses ``tf.autodiff.ForwardAccumulator``.  ``fun`` returns ``(outputs, aux)``
+    when ``has_aux``; ``tangents`` have the structure and shapes of ``primals``
+    (see ``cornu.ops._linalg_args.jvp_inputs``).
     """
-    if not isinstance(primals, (tuple, list)):
-        raise TypeError(
-            f"jvp: `primals` must be a tuple or list of inputs, received {type(primals).__name__}"
-        )
-    primals = tuple(tree.map_structure(to_tensor, tuple(primals)))
-    flat = tree.flatten(primals)
-    flat_tangents = tree.flatten(tuple(tangents))
-    if len(flat_tangents) != len(flat):
-        raise ValueError(
-            f"jvp: `tangents` must match the structure of `primals`: received "
-            f"{len(flat_tangents)} tangents for {len(flat)} primals"
-        )
+    primals, flat, flat_tangents = _args.jvp_inputs(primals, tangents, to_tensor)
     flat_tangents = [to_tensor(t, p.dtype) for t, p in zip(flat_tangents, flat)]
     with tf.autodiff.ForwardAccumulator(flat, flat_tangents) as acc:
         if has_aux:

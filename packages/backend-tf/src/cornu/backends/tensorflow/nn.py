@@ -18,10 +18,12 @@ from cornu.backends.tensorflow._utils import (
     index_tensor,
     promote,
     standardize_tuple,
+    static_shape,
     to_float,
     to_tensor,
     to_tf_dtype,
 )
+from cornu.ops import _nn_args as _args
 
 _tensor = to_tensor
 
@@ -225,21 +227,8 @@ def _to_channels_first(x):
     return tf.transpose(x, [0, r - 1] + list(range(1, r - 1)))
 
 
-def _check_padding(padding):
-    padding = padding.lower()
-    if padding not in ("valid", "same"):
-        raise ValueError(f"padding must be 'valid' or 'same', received {padding!r}")
-    return padding
-
-
 def _spatial_rank(x, name):
-    n = x.shape.rank - 2
-    if n not in (1, 2, 3):
-        raise ValueError(
-            f"{name}: inputs must have rank 3, 4 or 5 (1D, 2D or 3D with batch and "
-            f"channels), received shape {x.shape}"
-        )
-    return n
+    return _args.spatial_rank(name, static_shape(x))
 
 
 def _same_pads(sizes, kernel, strides, dilation):
@@ -281,27 +270,12 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     x = _tensor(inputs)
     kernel = _tensor(kernel)
     x, kernel = promote(x, kernel)
-    n = _spatial_rank(x, "conv")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
-    strides = standardize_tuple(strides, n, "strides")
-    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    n, data_format, padding, strides, dilation = _args.conv_args(
+        "conv", static_shape(x), strides, padding, data_format, dilation_rate)
     if data_format == "channels_first":
         x = _to_channels_last(x)
-    in_channels = x.shape[-1]
+    groups = _args.conv_groups(x.shape[-1], tuple(kernel.shape))
     kernel_in = kernel.shape[-2]
-    if in_channels is None or in_channels % kernel_in:
-        raise ValueError(
-            f"conv: the input channels ({in_channels}) must be a multiple of the "
-            f"kernel's input channels ({kernel_in}); kernel shape {tuple(kernel.shape)}"
-        )
-    groups = in_channels // kernel_in
-    if kernel.shape[-1] % groups:
-        raise ValueError(
-            f"conv: with {groups} groups ({in_channels} input channels, kernel input "
-            f"channels {kernel_in}) the kernel's output channels ({kernel.shape[-1]}) must "
-            f"be a multiple of {groups}; kernel shape {tuple(kernel.shape)}"
-        )
     if groups > 1 and kernel_in == 1 and n in (1, 2) and not has_gpu():
         # One input channel per group (ConvNeXt's Conv2D(groups=channels)) is a depthwise
         # convolution: output channel g*m + j reads channel g, so the kernel reshapes to
@@ -327,11 +301,8 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     x = _tensor(inputs)
     kernel = _tensor(kernel)
     x, kernel = promote(x, kernel)
-    n = _spatial_rank(x, "depthwise_conv")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
-    strides = standardize_tuple(strides, n, "strides")
-    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    n, data_format, padding, strides, dilation = _args.conv_args(
+        "depthwise_conv", static_shape(x), strides, padding, data_format, dilation_rate)
     if data_format == "channels_first":
         x = _to_channels_last(x)
     if n == 3:
@@ -373,20 +344,6 @@ def separable_conv(
     return conv(out, pointwise_kernel, 1, "valid", data_format, 1)
 
 
-def _conv_transpose_pads(k, s, d, padding, output_padding):
-    """(left, right) padding of the stride-dilated input (the JAX/TF definition)."""
-    k_eff = (k - 1) * d + 1
-    if padding == "valid":
-        op = max(k_eff, s) - k_eff if output_padding is None else output_padding
-        return k_eff - 1, k_eff - 1 + op
-    if output_padding is None:
-        pad_len = s + k_eff - 2
-    else:
-        pad_len = k_eff + k_eff % 2 - 2 + output_padding
-    left = min(pad_len // 2 + pad_len % 2, k_eff - 1)
-    return left, pad_len - left
-
-
 def _dilate_kernel(kernel, dilation):
     """Insert zeros between kernel taps (spatial dims first)."""
     for i, d in enumerate(dilation):
@@ -418,11 +375,8 @@ def conv_transpose(
     x = _tensor(inputs)
     kernel = _tensor(kernel)
     x, kernel = promote(x, kernel)
-    n = _spatial_rank(x, "conv_transpose")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
-    strides = standardize_tuple(strides, n, "strides")
-    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    n, data_format, padding, strides, dilation = _args.conv_args(
+        "conv_transpose", static_shape(x), strides, padding, data_format, dilation_rate)
     if output_padding is not None:
         output_padding = standardize_tuple(output_padding, n, "output_padding")
     if data_format == "channels_first":
@@ -439,7 +393,7 @@ def conv_transpose(
     # Crop (or zero-extend) each side of the natural output to the Keras window.
     slices, pads = [slice(None)], [[0, 0]]
     for i in range(n):
-        left, right = _conv_transpose_pads(
+        left, right = _args.conv_transpose_pads(
             ksize[i], strides[i], dilation[i], padding,
             None if output_padding is None else output_padding[i],
         )
@@ -458,11 +412,8 @@ def conv_transpose(
 
 # -- pooling -----------------------------------------------------------------------------
 def _pool(x, pool_size, strides, padding, data_format, name, fn):
-    n = _spatial_rank(x, name)
-    pool_size = standardize_tuple(pool_size, n, "pool_size")
-    strides = pool_size if strides is None else standardize_tuple(strides, n, "strides")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
+    n, pool_size, strides, padding, data_format = _args.pool_args(
+        name, static_shape(x), pool_size, strides, padding, data_format)
     if data_format == "channels_first":
         x = _to_channels_last(x)
     out = fn(x, pool_size, strides, padding.upper())
@@ -542,14 +493,7 @@ def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 # -- losses -------------------------------------------------------------------------------
 def _check_same_shape(target, output, name):
-    if target.shape.rank != output.shape.rank or any(
-        a is not None and b is not None and a != b
-        for a, b in zip(target.shape, output.shape)
-    ):
-        raise ValueError(
-            f"{name}: `target` and `output` must have the same shape, received "
-            f"target.shape={target.shape}, output.shape={output.shape}"
-        )
+    _args.check_same_shape(name, static_shape(target), static_shape(output))
 
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
@@ -587,7 +531,7 @@ def _check_sparse_labels(target, num_classes, name):
         low, high = int(tf.reduce_min(target)), int(tf.reduce_max(target))
         n = int(num_classes)
         if low < 0 or high >= n:
-            head, tail = _label_error(name, n)
+            head, tail = _args.label_error(name, n)
             raise ValueError(f"{head} {low if low < 0 else high}{tail}")
         return target
     low = tf.reduce_min(target)
@@ -595,24 +539,14 @@ def _check_sparse_labels(target, num_classes, name):
     valid = tf.logical_and(low >= 0, high < tf.cast(num_classes, target.dtype))
     bad = tf.where(low < 0, low, high)
     if isinstance(num_classes, int):
-        data = [*_label_error(name, num_classes)]
+        data = [*_args.label_error(name, num_classes)]
         data.insert(1, bad)
     else:  # a dynamic class axis: its size is printed as data too
-        head, tail = _label_error(name, "n")
+        head, tail = _args.label_error(name, "n")
         data = [head, bad, tail, "n =", num_classes]
     check = tf.debugging.Assert(valid, data, summarize=1)
     with tf.control_dependencies([check]):
         return tf.identity(target)
-
-
-def _label_error(name, num_classes):
-    """The error message around the bad label: ``(before, after)``."""
-    return (
-        f"{name}: received a label value of",
-        f", outside the valid range [0, {num_classes}) for {num_classes} classes (the size "
-        "of the class axis of `output`/`y_pred`). Labels must be class indices: check the "
-        "labels and the number of output units, or pass `ignore_class` for a padding label.",
-    )
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
@@ -805,11 +739,6 @@ def _norm_compute(x):
     return x, orig if orig.is_floating else x.dtype
 
 
-def _axes_list(axis, ndim):
-    axes = [axis] if isinstance(axis, int) else list(axis)
-    return sorted(a % ndim for a in axes)
-
-
 def _broadcast_param(v, x, axes):
     v = _tensor(v, dtype_of(x))
     r = x.shape.rank
@@ -823,8 +752,7 @@ def _broadcast_param(v, x, axes):
 
 
 def normalize(x, axis=-1, order=2, epsilon=None):
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"normalize: order must be an int >= 1, received {order!r}")
+    _args.check_normalize_order(order)
     x = to_float(x)
     if x.shape.rank == 0:
         x = tf.expand_dims(x, 0)
@@ -842,7 +770,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
 def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     x, orig = _norm_compute(x)
     eps = config.epsilon() if epsilon is None else epsilon
-    axes = _axes_list(axis, x.shape.rank)
+    axes = _args.axes_list(axis, x.shape.rank)
     out = x * tf.math.rsqrt(tf.reduce_mean(tf.square(x), axis=axes, keepdims=True) + eps)
     if scale is not None:
         out = out * _broadcast_param(scale, x, axes)
@@ -853,7 +781,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
     rms_scaling = kwargs.pop("rms_scaling", False)
     x, orig = _norm_compute(x)
     eps = config.epsilon() if epsilon is None else epsilon
-    axes = _axes_list(axis, x.shape.rank)
+    axes = _args.axes_list(axis, x.shape.rank)
     mean, var = tf.nn.moments(x, axes=axes, keepdims=True)
     inv = tf.math.rsqrt(var + eps)
     if gamma is not None:

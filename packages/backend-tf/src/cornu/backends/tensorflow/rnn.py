@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from cornu import tree
 from cornu.backends.tensorflow._utils import to_tensor
+from cornu.ops import _rnn_args as _args
 
 
 def _time_major(x):
@@ -208,12 +209,7 @@ def gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
     inputs, (h0,), kernel, recurrent_kernel, bias = _prepare(
         inputs, (initial_state,), kernel, recurrent_kernel, bias)
     units = recurrent_kernel.shape[0]
-    if bias is None:
-        input_bias = recurrent_bias = None
-    elif reset_after:
-        input_bias, recurrent_bias = bias[0], bias[1]
-    else:
-        input_bias, recurrent_bias = bias, None
+    input_bias, recurrent_bias = _args.gru_biases(bias, reset_after)
     projected = _project(inputs, kernel, input_bias)
     if reset_after:
         def step(x, states):

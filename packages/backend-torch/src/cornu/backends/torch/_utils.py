@@ -16,6 +16,7 @@ from cornu.dtypes import BITS as _BITS
 from cornu.dtypes import PY_TYPES as _PY_TYPES
 from cornu.dtypes import kind
 from cornu.dtypes import promote_types as _promote2
+from cornu.ops._args import canonical_axis, standardize_tuple  # noqa: F401  (re-exported)
 from cornu.variables import Variable
 
 # -- dtypes -----------------------------------------------------------------
@@ -285,24 +286,3 @@ def to_float(x):
     if not x.is_floating_point() and not x.is_complex():
         x = x.to(to_torch_dtype(floatx()))
     return x
-
-
-# -- arguments --------------------------------------------------------------
-def standardize_tuple(value, n, name="value"):
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1 and n > 1:
-        value = value * n
-    if len(value) != n:
-        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints, received {value}")
-    return value
-
-
-def canonical_axis(axis, ndim):
-    """``axis`` (int, tuple or None) as a tuple of non-negative ints (None -> all)."""
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, int):
-        axis = (axis,)
-    return tuple(a % ndim if ndim else a for a in axis)

@@ -4,6 +4,7 @@ import torch
 
 from cornu import config
 from cornu.backends.torch._utils import standardize_dtype, to_torch_dtype
+from cornu.ops._generic import call_grad_fn as _call_grad_fn
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
 
@@ -400,20 +401,6 @@ def scatter_update(inputs, indices, updates, reduction=None):
 
 
 # -- custom gradients -------------------------------------------------------------------
-def _call_grad_fn(grad_fn, inputs, upstream):
-    """Keras's two spellings: ``grad(*upstream)``, or ``grad(*inputs, upstream=...)``
-    when the function names an ``upstream`` parameter."""
-    import inspect
-
-    try:
-        named = "upstream" in inspect.signature(grad_fn).parameters
-    except (TypeError, ValueError):
-        named = False
-    if named:
-        return grad_fn(*inputs, upstream=upstream[0] if len(upstream) == 1 else upstream)
-    return grad_fn(*upstream)
-
-
 class _CustomGradient(torch.autograd.Function):
     @staticmethod
     def forward(ctx, fn, n_args, *args):

@@ -29,43 +29,16 @@ from cornu.backends.torch._utils import (
     to_tensor,
     to_torch_dtype,
 )
+from cornu.ops import _image_args as _args
 
 _tensor = to_tensor
 
 RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area")
-AFFINE_TRANSFORM_INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
-FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
-SCALE_AND_TRANSLATE_METHODS = (
-    "linear", "bilinear", "trilinear", "triangle", "cubic", "bicubic", "tricubic",
-    "lanczos3", "lanczos5",
-)
 
 
-# -- argument checks ---------------------------------------------------------------------
+# -- argument checks (shared with the other backends: cornu.ops._image_args) --------------
 def _check_rank(op, images, ranks=(3, 4), what="images"):
-    if images.ndim not in ranks:
-        names = {3: "rank 3 (single image)", 4: "rank 4 (batch of images)",
-                 5: "rank 5 (batch of volumes)"}
-        expected = " or ".join(names.get(r, f"rank {r}") for r in ranks)
-        raise ValueError(
-            f"{op}: {what} must have {expected}, received shape {tuple(images.shape)}"
-        )
-
-
-def _check_interpolation(op, interpolation):
-    if interpolation not in AFFINE_TRANSFORM_INTERPOLATIONS:
-        raise ValueError(
-            f"{op}: interpolation must be one of {tuple(AFFINE_TRANSFORM_INTERPOLATIONS)}, "
-            f"received interpolation={interpolation!r}"
-        )
-    return AFFINE_TRANSFORM_INTERPOLATIONS[interpolation]
-
-
-def _check_fill_mode(op, fill_mode):
-    if fill_mode not in FILL_MODES:
-        raise ValueError(
-            f"{op}: fill_mode must be one of {FILL_MODES}, received fill_mode={fill_mode!r}"
-        )
+    _args.check_rank(op, tuple(images.shape), ranks, what)
 
 
 def _float(x):
@@ -123,18 +96,8 @@ def resize(
     fill_value=0.0,
     data_format=None,
 ):
-    if interpolation not in RESIZE_INTERPOLATIONS:
-        raise ValueError(
-            f"resize: interpolation must be one of {RESIZE_INTERPOLATIONS}, "
-            f"received {interpolation!r}"
-        )
-    if fill_mode != "constant":
-        raise ValueError(f"resize: only fill_mode='constant' is supported, received {fill_mode!r}")
-    if crop_to_aspect_ratio and pad_to_aspect_ratio:
-        raise ValueError("resize: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be True")
-    size = tuple(int(s) for s in size)
-    if len(size) != 2:
-        raise ValueError(f"resize: size must be (height, width), received {size}")
+    size = _args.check_resize(size, interpolation, RESIZE_INTERPOLATIONS, fill_mode,
+                              crop_to_aspect_ratio, pad_to_aspect_ratio)
     images = _tensor(images)
     if images.ndim not in (3, 4):
         raise ValueError(
@@ -187,17 +150,9 @@ def rgb_to_grayscale(images, data_format=None):
 def _colour_planes(op, images, data_format):
     images = _tensor(images)
     _check_rank(op, images)
-    if not images.is_floating_point():
-        raise ValueError(
-            f"{op}: images must have a float dtype, received "
-            f"{standardize_dtype(images.dtype)}"
-        )
-    axis = -1 if config.standardize_data_format(data_format) == "channels_last" else -3
-    if images.shape[axis] != 3:
-        raise ValueError(
-            f"{op}: images must have 3 channels on axis {axis}, received shape "
-            f"{tuple(images.shape)}"
-        )
+    axis = _args.colour_axis(op, tuple(images.shape), images.is_floating_point(),
+                             standardize_dtype(images.dtype),
+                             config.standardize_data_format(data_format))
     return images.unbind(axis), axis
 
 
@@ -341,16 +296,12 @@ def affine_transform(
     """Apply projective transforms ``[a0, a1, a2, b0, b1, b2, c0, c1]``: the output
     pixel ``(x, y)`` reads the input at ``((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)``
     with ``k = c0 x + c1 y + 1``."""
-    order = _check_interpolation("affine_transform", interpolation)
-    _check_fill_mode("affine_transform", fill_mode)
+    order = _args.check_interpolation("affine_transform", interpolation)
+    _args.check_fill_mode("affine_transform", fill_mode)
     images = _tensor(images)
     transform = _tensor(transform)
     _check_rank("affine_transform", images)
-    if transform.ndim not in (1, 2) or transform.shape[-1] != 8:
-        raise ValueError(
-            "affine_transform: transform must have shape (8,) or (batch, 8), received "
-            f"shape {tuple(transform.shape)}"
-        )
+    _args.check_transform(tuple(transform.shape))
     data_format = config.standardize_data_format(data_format)
     x, unbatched = _to_nhwc(images, data_format)
     if transform.ndim == 1:
@@ -383,14 +334,6 @@ def compute_homography_matrix(start_points, end_points):
     return torch.linalg.solve(a, b).squeeze(-1)
 
 
-def _check_points(op, name, points):
-    if points.ndim not in (2, 3) or tuple(points.shape[-2:]) != (4, 2):
-        raise ValueError(
-            f"{op}: {name} must have shape (4, 2) or (batch, 4, 2), received shape "
-            f"{tuple(points.shape)}"
-        )
-
-
 def perspective_transform(
     images,
     start_points,
@@ -400,18 +343,16 @@ def perspective_transform(
     data_format=None,
 ):
     """Warp so that the ``start_points`` corners land on ``end_points`` ((x, y) pairs)."""
-    order = _check_interpolation("perspective_transform", interpolation)
+    order = _args.check_interpolation("perspective_transform", interpolation)
     images = _tensor(images)
     _check_rank("perspective_transform", images)
     start_points = _tensor(start_points)
     end_points = _tensor(end_points)
-    _check_points("perspective_transform", "start_points", start_points)
-    _check_points("perspective_transform", "end_points", end_points)
-    if start_points.shape != end_points.shape:
-        raise ValueError(
-            "perspective_transform: start_points and end_points must have the same shape, "
-            f"received {tuple(start_points.shape)} and {tuple(end_points.shape)}"
-        )
+    start_shape, end_shape = tuple(start_points.shape), tuple(end_points.shape)
+    _args.check_points("perspective_transform", "start_points", start_shape)
+    _args.check_points("perspective_transform", "end_points", end_shape)
+    _args.check_same_shape("perspective_transform", ("start_points", "end_points"),
+                           start_shape, end_shape)
     if start_points.ndim == 2:
         start_points, end_points = start_points.unsqueeze(0), end_points.unsqueeze(0)
     data_format = config.standardize_data_format(data_format)
@@ -443,7 +384,7 @@ def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value
                          f"(rank, ...), received rank {coords[0].ndim + 1}")
     if order not in (0, 1):
         raise ValueError(f"map_coordinates: order must be 0 or 1, received order={order!r}")
-    _check_fill_mode("map_coordinates", fill_mode)
+    _args.check_fill_mode("map_coordinates", fill_mode)
     orig = inputs.dtype
     flat = inputs.reshape(-1, 1)
     if order == 1:
@@ -466,19 +407,6 @@ def _spatial(images, data_format, op):
     return images.shape[-2], images.shape[-1]
 
 
-def _infer_two(op, a, b, total, names, size):
-    """Two of (before, after, target) given: the missing one."""
-    if [a, b, total].count(None) != 1:
-        raise ValueError(
-            f"{op}: specify exactly two of {', '.join(names)}, received "
-            f"{names[0]}={a}, {names[1]}={b}, {names[2]}={total}"
-        )
-    for name, v in zip(names, (a, b, total)):
-        if v is not None and v < 0:
-            raise ValueError(f"{op}: {name} must be >= 0, received {name}={v}")
-    return a, b, total
-
-
 def pad_images(
     images,
     top_padding=None,
@@ -492,19 +420,9 @@ def pad_images(
     images = _tensor(images)
     data_format = config.standardize_data_format(data_format)
     height, width = _spatial(images, data_format, "pad_images")
-    top, bottom, th = _infer_two("pad_images", top_padding, bottom_padding, target_height,
-                                 ("top_padding", "bottom_padding", "target_height"), height)
-    left, right, tw = _infer_two("pad_images", left_padding, right_padding, target_width,
-                                 ("left_padding", "right_padding", "target_width"), width)
-    top = th - bottom - height if top is None else top
-    bottom = th - top - height if bottom is None else bottom
-    left = tw - right - width if left is None else left
-    right = tw - left - width if right is None else right
-    for name, v in (("top_padding", top), ("bottom_padding", bottom),
-                    ("left_padding", left), ("right_padding", right)):
-        if v < 0:
-            raise ValueError(f"pad_images: the target size gives {name}={v} (must be >= 0) "
-                             f"for images of height {height} and width {width}")
+    top, bottom, left, right = _args.pad_amounts(
+        height, width, top_padding, bottom_padding, target_height,
+        left_padding, right_padding, target_width)
     if data_format == "channels_last":
         pad = (0, 0, left, right, top, bottom)
     else:
@@ -525,24 +443,9 @@ def crop_images(
     images = _tensor(images)
     data_format = config.standardize_data_format(data_format)
     height, width = _spatial(images, data_format, "crop_images")
-    top, bottom, th = _infer_two("crop_images", top_cropping, bottom_cropping, target_height,
-                                 ("top_cropping", "bottom_cropping", "target_height"), height)
-    left, right, tw = _infer_two("crop_images", left_cropping, right_cropping, target_width,
-                                 ("left_cropping", "right_cropping", "target_width"), width)
-    top = height - th - bottom if top is None else top
-    th = height - top - bottom if th is None else th
-    left = width - tw - right if left is None else left
-    tw = width - left - right if tw is None else tw
-    for name, v in (("top_cropping", top), ("target_height", th),
-                    ("left_cropping", left), ("target_width", tw)):
-        if v < 0:
-            raise ValueError(f"crop_images: the arguments give {name}={v} (must be >= 0) "
-                             f"for images of height {height} and width {width}")
-    if top + th > height or left + tw > width:
-        raise ValueError(
-            f"crop_images: the crop ({top}:{top + th}, {left}:{left + tw}) exceeds images "
-            f"of height {height} and width {width}"
-        )
+    top, th, left, tw = _args.crop_box(
+        height, width, top_cropping, bottom_cropping, target_height,
+        left_cropping, right_cropping, target_width)
     if data_format == "channels_last":
         return images[..., top:top + th, left:left + tw, :]
     return images[..., top:top + th, left:left + tw]
@@ -552,9 +455,7 @@ def crop_images(
 def _extract(op, images, size, strides, dilation_rate, padding, data_format, n):
     from cornu.backends.torch import nn as _nn
 
-    size = (size,) * n if isinstance(size, int) else tuple(size)
-    if len(size) != n:
-        raise ValueError(f"{op}: size must be an int or a tuple of {n} ints, received {size}")
+    size = _args.patch_size(op, size, n)
     strides = size if strides is None else strides
     data_format = config.standardize_data_format(data_format)
     _check_rank(op, images, (n + 1, n + 2), "images" if n == 2 else "volumes")
@@ -608,8 +509,7 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     (along height, width); zero padding keeps the size ('same')."""
     images = _tensor(images)
     _check_rank("gaussian_blur", images)
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    sh, sw = (sigma, sigma) if isinstance(sigma, (int, float)) else (sigma[0], sigma[1])
+    (kh, kw), (sh, sw) = _args.blur_sizes(kernel_size, sigma)
     data_format = config.standardize_data_format(data_format)
     x, unbatched = _to_nhwc(images, data_format)
     orig = x.dtype
@@ -650,9 +550,7 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
     a, b = _tensor(image1), _tensor(image2)
     _check_rank("ssim", a, what="image1")
     _check_rank("ssim", b, what="image2")
-    if a.shape != b.shape:
-        raise ValueError(f"ssim: image1 and image2 must have the same shape, received "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    _args.check_same_shape("ssim", ("image1", "image2"), tuple(a.shape), tuple(b.shape))
     orig = a.dtype
     compute = to_torch_dtype(result_type(a.dtype, "float32"))
     data_format = config.standardize_data_format(data_format)
@@ -693,8 +591,8 @@ def elastic_transform(
     """Displace every pixel by a Gaussian-smoothed random field scaled by ``alpha``."""
     from cornu.backends.torch import random as _random
 
-    order = _check_interpolation("elastic_transform", interpolation)
-    _check_fill_mode("elastic_transform", fill_mode)
+    order = _args.check_interpolation("elastic_transform", interpolation)
+    _args.check_fill_mode("elastic_transform", fill_mode)
     images = _tensor(images)
     _check_rank("elastic_transform", images)
     data_format = config.standardize_data_format(data_format)
@@ -756,15 +654,7 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
                         antialias=True):
     """Resample ``images`` along ``spatial_dims``: input location ``x`` maps to
     ``x * scale + translation`` (half-pixel centres; samples outside give 0)."""
-    if method not in SCALE_AND_TRANSLATE_METHODS:
-        raise ValueError(
-            f"scale_and_translate: method must be one of {SCALE_AND_TRANSLATE_METHODS}, "
-            f"received method={method!r}"
-        )
-    if method in ("linear", "bilinear", "trilinear", "triangle"):
-        method = "linear"
-    elif method in ("cubic", "bicubic", "tricubic"):
-        method = "cubic"
+    method = _args.scale_and_translate_kernel(method)
     x = _tensor(images)
     scale = _float(_tensor(scale))
     translation = _float(_tensor(translation)).to(scale.dtype)

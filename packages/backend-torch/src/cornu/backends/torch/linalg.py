@@ -4,6 +4,7 @@ import torch.autograd.forward_ad as _forward_ad
 
 from cornu import tree
 from cornu.backends.torch._utils import promote, to_float, to_tensor
+from cornu.ops import _linalg_args as _args
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -85,8 +86,7 @@ def eigh(x):
 
 
 def qr(x, mode="reduced"):
-    if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: mode must be 'reduced' or 'complete', received {mode!r}")
+    _args.check_qr_mode(mode)
     q, r = torch.linalg.qr(to_float(x), mode=mode)
     return q, r
 
@@ -130,27 +130,10 @@ def jvp(fun, primals, tangents, has_aux=False):
 
     Runs ``fun`` once on dual tensors (``torch.autograd.forward_ad``), which is what
     ``torch.func.jvp`` does, without loading functorch (seconds on first use).
-
-    Args:
-        fun: a function of the primals returning a tensor or a structure of tensors
-            (``(outputs, aux)`` when ``has_aux``).
-        primals: a tuple or list of the inputs of ``fun``.
-        tangents: the tangent vectors, with the structure and shapes of ``primals``
-            (cast to the primals' dtypes).
-        has_aux: whether ``fun`` returns an auxiliary value next to its outputs.
+    ``fun`` returns ``(outputs, aux)`` when ``has_aux``; ``tangents`` have the
+    structure and shapes of ``primals`` (see ``cornu.ops._linalg_args.jvp_inputs``).
     """
-    if not isinstance(primals, (tuple, list)):
-        raise TypeError(
-            f"jvp: `primals` must be a tuple or list of inputs, received {type(primals).__name__}"
-        )
-    primals = tuple(tree.map_structure(to_tensor, tuple(primals)))
-    flat = tree.flatten(primals)
-    flat_tangents = tree.flatten(tuple(tangents))
-    if len(flat_tangents) != len(flat):
-        raise ValueError(
-            f"jvp: `tangents` must match the structure of `primals`: received "
-            f"{len(flat_tangents)} tangents for {len(flat)} primals"
-        )
+    primals, flat, flat_tangents = _args.jvp_inputs(primals, tangents, to_tensor)
     for p, t in zip(flat, flat_tangents):
         if tuple(to_tensor(t).shape) != tuple(p.shape):
             raise ValueError(

@@ -21,6 +21,7 @@ from cornu.backends.torch._utils import (
     to_tensor,
     to_torch_dtype,
 )
+from cornu.ops import _nn_args as _args
 from cornu.variables import Variable
 
 _tensor = to_tensor
@@ -247,27 +248,18 @@ def _flat_pad(pads):
     return flat
 
 
-def _check_padding(padding):
-    padding = padding.lower()
-    if padding not in ("valid", "same"):
-        raise ValueError(f"padding must be 'valid' or 'same', received {padding!r}")
-    return padding
+def _shape(x):
+    return tuple(x.shape)
+
+
+def _spatial_rank(x, name):
+    return _args.spatial_rank(name, _shape(x))
 
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _MAXPOOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVGPOOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
-
-
-def _spatial_rank(x, name):
-    n = x.ndim - 2
-    if n not in (1, 2, 3):
-        raise ValueError(
-            f"{name}: inputs must have rank 3, 4 or 5 (1D, 2D or 3D with batch and "
-            f"channels), received shape {tuple(x.shape)}"
-        )
-    return n
 
 
 # -- convolution ------------------------------------------------------------------------
@@ -291,27 +283,11 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     x = _tensor(inputs)
     kernel = _tensor(kernel)
     x, kernel = promote(x, kernel)
-    n = _spatial_rank(x, "conv")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
-    strides = standardize_tuple(strides, n, "strides")
-    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    n, data_format, padding, strides, dilation = _args.conv_args(
+        "conv", _shape(x), strides, padding, data_format, dilation_rate)
     if data_format == "channels_last":
         x = _to_channels_first(x)
-    in_channels = x.shape[1]
-    kernel_in = kernel.shape[-2]
-    if in_channels % kernel_in:
-        raise ValueError(
-            f"conv: the input channels ({in_channels}) must be a multiple of the "
-            f"kernel's input channels ({kernel_in}); kernel shape {tuple(kernel.shape)}"
-        )
-    groups = in_channels // kernel_in
-    if kernel.shape[-1] % groups:
-        raise ValueError(
-            f"conv: with {groups} groups ({in_channels} input channels, kernel input "
-            f"channels {kernel_in}) the kernel's output channels ({kernel.shape[-1]}) must "
-            f"be a multiple of {groups}; kernel shape {tuple(kernel.shape)}"
-        )
+    groups = _args.conv_groups(x.shape[1], tuple(kernel.shape))
     weight = kernel.permute(n + 1, n, *range(n))
     out = _conv_cf(x, weight, strides, padding, dilation, groups)
     if data_format == "channels_last":
@@ -323,11 +299,8 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     x = _tensor(inputs)
     kernel = _tensor(kernel)
     x, kernel = promote(x, kernel)
-    n = _spatial_rank(x, "depthwise_conv")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
-    strides = standardize_tuple(strides, n, "strides")
-    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    n, data_format, padding, strides, dilation = _args.conv_args(
+        "depthwise_conv", _shape(x), strides, padding, data_format, dilation_rate)
     if data_format == "channels_last":
         x = _to_channels_first(x)
     in_channels = x.shape[1]
@@ -354,20 +327,6 @@ def separable_conv(
     return conv(out, pointwise_kernel, 1, "valid", data_format, 1)
 
 
-def _conv_transpose_pads(k, s, d, padding, output_padding):
-    """(left, right) padding of the stride-dilated input (the JAX/TF definition)."""
-    k_eff = (k - 1) * d + 1
-    if padding == "valid":
-        op = max(k_eff, s) - k_eff if output_padding is None else output_padding
-        return k_eff - 1, k_eff - 1 + op
-    if output_padding is None:
-        pad_len = s + k_eff - 2
-    else:
-        pad_len = k_eff + k_eff % 2 - 2 + output_padding
-    left = min(pad_len // 2 + pad_len % 2, k_eff - 1)
-    return left, pad_len - left
-
-
 def conv_transpose(
     inputs,
     kernel,
@@ -381,11 +340,8 @@ def conv_transpose(
     x = _tensor(inputs)
     kernel = _tensor(kernel)
     x, kernel = promote(x, kernel)
-    n = _spatial_rank(x, "conv_transpose")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
-    strides = standardize_tuple(strides, n, "strides")
-    dilation = standardize_tuple(dilation_rate, n, "dilation_rate")
+    n, data_format, padding, strides, dilation = _args.conv_args(
+        "conv_transpose", _shape(x), strides, padding, data_format, dilation_rate)
     if output_padding is not None:
         output_padding = standardize_tuple(output_padding, n, "output_padding")
     if data_format == "channels_last":
@@ -399,7 +355,7 @@ def conv_transpose(
     for i in range(n):
         k = kernel.shape[i]
         k_eff = (k - 1) * dilation[i] + 1
-        left, right = _conv_transpose_pads(
+        left, right = _args.conv_transpose_pads(
             k, strides[i], dilation[i], padding,
             None if output_padding is None else output_padding[i],
         )
@@ -412,18 +368,10 @@ def conv_transpose(
 
 
 # -- pooling -----------------------------------------------------------------------------
-def _pool_args(x, pool_size, strides, name):
-    n = _spatial_rank(x, name)
-    pool_size = standardize_tuple(pool_size, n, "pool_size")
-    strides = pool_size if strides is None else standardize_tuple(strides, n, "strides")
-    return n, pool_size, strides
-
-
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     x = _tensor(inputs)
-    n, pool_size, strides = _pool_args(x, pool_size, strides, "max_pool")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
+    n, pool_size, strides, padding, data_format = _args.pool_args(
+        "max_pool", _shape(x), pool_size, strides, padding, data_format)
     if data_format == "channels_last":
         x = _to_channels_first(x)
     pad_arg = 0
@@ -445,9 +393,8 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     x = to_float(inputs)
-    n, pool_size, strides = _pool_args(x, pool_size, strides, "average_pool")
-    data_format = _data_format(data_format)
-    padding = _check_padding(padding)
+    n, pool_size, strides, padding, data_format = _args.pool_args(
+        "average_pool", _shape(x), pool_size, strides, padding, data_format)
     if data_format == "channels_last":
         x = _to_channels_first(x)
     if padding == "valid":
@@ -522,13 +469,7 @@ def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 # -- losses -------------------------------------------------------------------------------
 def _check_same_shape(target, output, name):
-    if target.ndim != output.ndim or any(
-        a != b for a, b in zip(target.shape, output.shape)
-    ):
-        raise ValueError(
-            f"{name}: `target` and `output` must have the same shape, received "
-            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
-        )
+    _args.check_same_shape(name, _shape(target), _shape(output))
 
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
@@ -564,7 +505,7 @@ def _check_sparse_labels(target, num_classes, name):
     if target.numel() == 0 or torch.compiler.is_compiling():
         return
     if target.device.type != "cpu":
-        head, tail = _label_error(name, num_classes)
+        head, tail = _args.label_error(name, num_classes)
         valid = torch.logical_and(target >= 0, target < num_classes).all()
         torch._assert_async(valid, f"{head} a value{tail}")
         return
@@ -573,18 +514,8 @@ def _check_sparse_labels(target, num_classes, name):
         bad = low if low < 0 else high
         if isinstance(bad, float) and bad.is_integer():
             bad = int(bad)
-        head, tail = _label_error(name, num_classes)
+        head, tail = _args.label_error(name, num_classes)
         raise ValueError(f"{head} {bad}{tail}")
-
-
-def _label_error(name, num_classes):
-    """The error message around the bad label: ``(before, after)``."""
-    return (
-        f"{name}: received a label value of",
-        f", outside the valid range [0, {num_classes}) for {num_classes} classes (the size "
-        "of the class axis of `output`/`y_pred`). Labels must be class indices: check the "
-        "labels and the number of output units, or pass `ignore_class` for a padding label.",
-    )
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
@@ -792,11 +723,6 @@ def _norm_compute(x):
     return x, orig if orig.is_floating_point else x.dtype
 
 
-def _axes_list(axis, ndim):
-    axes = [axis] if isinstance(axis, int) else list(axis)
-    return sorted(a % ndim for a in axes)
-
-
 def _broadcast_param(v, x, axes):
     v = _tensor(v, dtype_of(x))
     if v.ndim != x.ndim and axes != [x.ndim - 1]:
@@ -808,8 +734,7 @@ def _broadcast_param(v, x, axes):
 
 
 def normalize(x, axis=-1, order=2, epsilon=None):
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"normalize: order must be an int >= 1, received {order!r}")
+    _args.check_normalize_order(order)
     x = to_float(x)
     if x.ndim == 0:
         x = x.unsqueeze(0)
@@ -824,7 +749,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
 def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     x, orig = _norm_compute(x)
     eps = config.epsilon() if epsilon is None else epsilon
-    axes = _axes_list(axis, x.ndim)
+    axes = _args.axes_list(axis, x.ndim)
     if axes == list(range(x.ndim - len(axes), x.ndim)):
         shape = tuple(x.shape[a] for a in axes)
         w = None if scale is None else _tensor(scale, dtype_of(x)).reshape(shape)
@@ -840,7 +765,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
     rms_scaling = kwargs.pop("rms_scaling", False)
     x, orig = _norm_compute(x)
     eps = config.epsilon() if epsilon is None else epsilon
-    axes = _axes_list(axis, x.ndim)
+    axes = _args.axes_list(axis, x.ndim)
     if rms_scaling:
         var = torch.var(x, dim=axes, correction=0, keepdim=True)
         out = x * torch.rsqrt(var + eps)

@@ -19,6 +19,7 @@ import torch
 
 from cornu import tree
 from cornu.backends.torch._utils import to_tensor
+from cornu.ops import _rnn_args as _args
 
 
 def _swap_time(x):
@@ -250,12 +251,7 @@ def gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
             params = [p.contiguous() for p in params]
         return _run_fused(torch._VF.gru, inputs, (h0,), params, bias is not None, lengths,
                           go_backwards, zero_output_for_mask, return_sequences)
-    if bias is None:
-        input_bias = recurrent_bias = None
-    elif reset_after:
-        input_bias, recurrent_bias = bias[0], bias[1]
-    else:
-        input_bias, recurrent_bias = bias, None
+    input_bias, recurrent_bias = _args.gru_biases(bias, reset_after)
     projected = torch.matmul(inputs, kernel)
     if input_bias is not None:
         projected = projected + input_bias
