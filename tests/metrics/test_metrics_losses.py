@@ -616,7 +616,7 @@ def test_new_losses_config_names_and_registry(keras):
 
 
 # -- sparse labels out of range ---------------------------------------------------------
-@pytest.mark.parametrize("bad", [5, -1, 12])
+@pytest.mark.parametrize("bad", [5, -1, 12, -100])  # (-100: torch's default ignore_index)
 @pytest.mark.parametrize("from_logits", [True, False])
 def test_out_of_range_sparse_label_raises(bad, from_logits, data, to_np):
     labels, probs = data("sparse_logits" if from_logits else "sparse", classes=5)

@@ -272,3 +272,30 @@ def test_fused_and_per_variable_paths_agree(h, init_arrays, grad_steps, name):
     _sgd_steps(h, generic, init_arrays, grad_steps, b)
     for x, y in zip(fused.variables, generic.variables):
         np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-5, atol=1e-6, err_msg=x.path)
+
+
+# -- the plain path: the trainer's repeated apply(grads, same list) ----------------------
+@pytest.mark.parametrize("make", [
+    lambda: cornu.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: cornu.optimizers.Adam(0.01),
+    lambda: cornu.optimizers.Nadam(0.01),
+    lambda: cornu.optimizers.RMSprop(0.01, momentum=0.5),
+])
+def test_repeated_apply_on_one_list_equals_the_general_path(make, h):
+    """The trainer passes one list every step (the plain path where the backend has one);
+    fresh lists always take the general path.  Both must give the same weights, also
+    when an option that needs the general path is switched on mid-way."""
+    rng = np.random.default_rng(0)
+    init = [rng.normal(size=(3, 2)), rng.normal(size=(2,))]
+    steps = [[rng.normal(size=(3, 2)), rng.normal(size=(2,))] for _ in range(6)]
+    same_vars, fresh_vars = h.variables(init), h.variables(init)
+    same_opt, fresh_opt = make(), make()
+    for i, grads in enumerate(steps):
+        if i == 3:  # from here on the general path is needed (clipping)
+            same_opt.clipnorm = fresh_opt.clipnorm = 0.5
+        same_opt.apply([h.native(g.astype("float32")) for g in grads], same_vars)
+        fresh_opt.apply([h.native(g.astype("float32")) for g in grads], list(fresh_vars))
+        for a, b in zip(same_vars, fresh_vars):
+            np.testing.assert_allclose(h.to_np(a.value), h.to_np(b.value), rtol=1e-6,
+                                       atol=1e-7, err_msg=f"step {i}")
+    assert int(h.to_np(same_opt.iterations.value)) == len(steps)

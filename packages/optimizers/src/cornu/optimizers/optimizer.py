@@ -438,6 +438,17 @@ class Optimizer:
                 them at the first call.  If None, the variables the optimizer was
                 built with.
         """
+        fast = self._plain_step
+        if (fast is not None and trainable_variables is fast[0] and self._is_plain()
+                and not any(g is None for g in grads)):
+            # The training loop's case: the same variables every step and nothing but
+            # the update itself to do (no clipping, decay, EMA, accumulation,
+            # constraints, loss scale), with torch's dense gradients as they come.
+            with self._xp.no_grad():
+                self._set_group(fast[1])
+                self._backend_update_step(grads, trainable_variables, self._lr_native())
+                self._iterations.value.add_(1)
+            return
         grads = list(grads)
         if not grads:
             return
@@ -490,6 +501,24 @@ class Optimizer:
                         if v is not None:
                             v.assign(v.constraint(v))
             self._increment_iterations()
+        # The next call with this very list (the trainer's) may take the plain path.
+        if (self._torch_kernel and trainable_variables is not None
+                and len(grads) == len(variables) == len(trainable_variables)
+                and self._is_plain() and not _overrides(type(self), _GENERAL_PATH)):
+            self._plain_step = (trainable_variables, idx)
+        else:
+            self._plain_step = None
+
+    #: ``(variables list, their indices)`` while ``apply`` may skip its general
+    #: path for that list (see ``apply``); None otherwise.
+    _plain_step = None
+
+    def _is_plain(self):
+        """Whether an update is the update step alone (no extra work around it)."""
+        return not (self.gradient_accumulation_steps or self.use_ema or self.clipnorm
+                    or self.clipvalue or self.global_clipnorm
+                    or self.weight_decay is not None or self.loss_scale_factor is not None
+                    or self._constrained or self._overwrite_indices)
 
     def _increment_iterations(self):
         if self._xp.name == "torch":
@@ -838,3 +867,14 @@ def _owner(cls, attr):
         if attr in vars(klass):
             return klass
     return None
+
+
+#: The steps of ``Optimizer.apply``'s general path that the plain path skips: a
+#: subclass that overrides one of them always takes the general path.
+_GENERAL_PATH = ("_prepare_gradients", "_backend_apply_gradients", "_clip_decay_update",
+                 "_clip_gradients", "_apply_weight_decay")
+
+
+def _overrides(cls, names):
+    return any(getattr(cls, name) is not getattr(Optimizer, name) for name in names)
+

@@ -493,6 +493,10 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return -torch.sum(target * log_prob, dim=axis)
 
 
+#: ``ignore_index`` no int64 label can take (torch ignores -100 by default).
+_NO_IGNORED_LABEL = -(2 ** 63)
+
+
 def _check_sparse_labels(target, num_classes, name):
     """Raise a ValueError naming ``name`` if a label is outside ``[0, num_classes)``.
 
@@ -534,10 +538,21 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             "sparse_categorical_crossentropy: `target` must have rank `output.ndim - 1`, "
             f"received target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
         )
-    _check_sparse_labels(target, output.shape[axis], "sparse_categorical_crossentropy")
+    num_classes, name = output.shape[axis], "sparse_categorical_crossentropy"
     logits = None if from_logits else _softmax_logits(output, axis)
     if logits is not None:
         output, from_logits = logits, True
+    if from_logits and output.ndim == 2 and axis == 1 and target.device.type == "cpu":
+        # The hot path: on the CPU torch's kernel rejects every label outside
+        # [0, num_classes) itself (no label is ignored), so the clear error costs
+        # nothing until a label is wrong.
+        try:
+            return F.cross_entropy(output, target.long(), reduction="none",
+                                   ignore_index=_NO_IGNORED_LABEL)
+        except IndexError:
+            _check_sparse_labels(target, num_classes, name)
+            raise
+    _check_sparse_labels(target, num_classes, name)
     if from_logits and output.ndim == 2 and axis == 1:
         return F.cross_entropy(output, target.long(), reduction="none")
     if from_logits:
