@@ -28,12 +28,17 @@ _tensor = to_tensor
 
 
 # -- activations ----------------------------------------------------------------
+_relu = torch.relu
+
+
 def _int_or_float(x):
     x = _tensor(x)
     return x.to(to_torch_dtype(floatx())) if x.dtype == torch.bool else x
 
 
 def relu(x):
+    if type(x) is torch.Tensor and x.dtype is not torch.bool:
+        return _relu(x)  # torch.relu itself: F.relu adds a Python layer
     return F.relu(_int_or_float(x))
 
 

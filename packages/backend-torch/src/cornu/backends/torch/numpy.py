@@ -18,6 +18,10 @@ from cornu.backends.torch._utils import (
 from cornu.dtypes import is_float_dtype, kind
 from cornu.variables import Variable
 
+# Bound once: the fast paths below skip the attribute lookups on ``torch``.
+_Tensor = torch.Tensor
+_add, _multiply, _matmul = torch.add, torch.multiply, torch.matmul
+
 _tensor = to_tensor
 _WIDE_FLOATS = (torch.float32, torch.float64)
 
@@ -45,6 +49,9 @@ def _shape_tuple(shape):
 
 # -- arithmetic ---------------------------------------------------------------
 def add(x1, x2):
+    # Two plain tensors of one dtype (a model's common case): no promotion to work out.
+    if type(x1) is _Tensor and type(x2) is _Tensor and x1.dtype == x2.dtype:
+        return _add(x1, x2)
     x1, x2 = promote(x1, x2)
     return torch.add(x1, x2)
 
@@ -57,6 +64,8 @@ def subtract(x1, x2):
 
 
 def multiply(x1, x2):
+    if type(x1) is _Tensor and type(x2) is _Tensor and x1.dtype == x2.dtype:
+        return _multiply(x1, x2)
     x1, x2 = promote(x1, x2)
     return torch.multiply(x1, x2)
 
@@ -544,6 +553,9 @@ def _mm_out(y, dtype):
 
 
 def matmul(x1, x2):
+    if type(x1) is _Tensor and type(x2) is _Tensor and x1.dtype == x2.dtype \
+            and x1.is_floating_point():
+        return _matmul(x1, x2)
     if isinstance(x2, Variable):  # a layer's kernel: the common case
         x2 = x2.value
     if (
