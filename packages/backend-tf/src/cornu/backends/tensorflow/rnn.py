@@ -156,18 +156,6 @@ def _prepare(inputs, states, kernel, recurrent_kernel, bias):
         None if bias is None else to_tensor(bias))
 
 
-def _project(inputs, kernel, bias):
-    """``inputs @ kernel + bias`` for every step at once, time-major: the small input is
-    transposed rather than the wide projection; one ``(time*batch, in)`` matmul."""
-    inputs = _time_major(inputs)
-    shape = tf.shape(inputs)
-    out = tf.matmul(tf.reshape(inputs, [-1, inputs.shape[-1]]), kernel)
-    if bias is not None:
-        out = tf.nn.bias_add(out, bias)
-    out = tf.reshape(out, tf.concat([shape[:2], [kernel.shape[-1]]], 0))
-    return tf.ensure_shape(out, inputs.shape[:2].concatenate([kernel.shape[-1]]))
-
-
 def _run_time_major(step, projected, states, mask, go_backwards, unroll,
                     zero_output_for_mask, return_sequences):
     if mask is not None:
@@ -186,17 +174,20 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     order i, f, c, o).  Returns ``(last_output, outputs, [h, c])``."""
     inputs, (h0, c0), kernel, recurrent_kernel, bias = _prepare(
         inputs, (initial_state_h, initial_state_c), kernel, recurrent_kernel, bias)
-    projected = _project(inputs, kernel, bias)
-
-    def step(z, states):
+    # The input projection runs inside the loop, one step at a time: measured faster on
+    # the CPU than one big matmul up front, whose (time, batch, 4 * units) result the
+    # loop (and its gradient) would have to store and copy.
+    def step(x_t, states):
         h, c = states
-        z = z + tf.matmul(h, recurrent_kernel)
+        z = tf.matmul(x_t, kernel) + tf.matmul(h, recurrent_kernel)
+        if bias is not None:
+            z = tf.nn.bias_add(z, bias)
         z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
         c = recurrent_activation(z_f) * c + recurrent_activation(z_i) * activation(z_c)
         h = recurrent_activation(z_o) * activation(c)
         return h, [h, c]
 
-    return _run_time_major(step, projected, [h0, c0], mask, go_backwards, unroll,
+    return _run_time_major(step, _time_major(inputs), [h0, c0], mask, go_backwards, unroll,
                            zero_output_for_mask, return_sequences)
 
 
@@ -210,9 +201,13 @@ def gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
         inputs, (initial_state,), kernel, recurrent_kernel, bias)
     units = recurrent_kernel.shape[0]
     input_bias, recurrent_bias = _args.gru_biases(bias, reset_after)
-    projected = _project(inputs, kernel, input_bias)
+    def project(x_t):  # inside the loop, as for the LSTM
+        x = tf.matmul(x_t, kernel)
+        return x if input_bias is None else tf.nn.bias_add(x, input_bias)
+
     if reset_after:
         def step(x, states):
+            x = project(x)
             h = states[0]
             inner = tf.matmul(h, recurrent_kernel)
             if recurrent_bias is not None:
@@ -229,6 +224,7 @@ def gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
         candidate_kernel = recurrent_kernel[:, 2 * units:]
 
         def step(x, states):
+            x = project(x)
             h = states[0]
             x_z, x_r, x_h = tf.split(x, 3, axis=-1)
             i_z, i_r = tf.split(tf.matmul(h, gates_kernel), 2, axis=-1)
@@ -238,5 +234,5 @@ def gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
             h = z * h + (1 - z) * hh
             return h, [h]
 
-    return _run_time_major(step, projected, [h0], mask, go_backwards, unroll,
+    return _run_time_major(step, _time_major(inputs), [h0], mask, go_backwards, unroll,
                            zero_output_for_mask, return_sequences)
