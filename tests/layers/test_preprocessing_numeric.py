@@ -178,6 +178,29 @@ def test_category_encoding_modes(keras):
         L.CategoryEncoding(4)(x2, count_weights=weights)
 
 
+@pytest.mark.parametrize("mode", ["one_hot", "multi_hot", "count"])
+def test_category_encoding_sparse_output(mode, backend_name):
+    x2 = np.array([[0, 1, 1], [3, 3, 2]])
+    layer = L.CategoryEncoding(4, output_mode=mode, sparse=True)
+    out = layer(x2)
+    if backend_name == "torch":
+        import torch
+
+        assert out.layout == torch.sparse_coo
+        nonzeros = int(out.coalesce().values().count_nonzero())
+    else:
+        import tensorflow as tf
+
+        assert isinstance(out, tf.SparseTensor)
+        nonzeros = int(tf.math.count_nonzero(out.values))
+    dense = to_numpy(L.CategoryEncoding(4, output_mode=mode)(x2))
+    np.testing.assert_array_equal(to_numpy(out), dense)
+    assert nonzeros == int(np.count_nonzero(dense))  # only the nonzeros are stored
+    config = layer.get_config()
+    assert config["sparse"] is True
+    assert L.CategoryEncoding.from_config(config).sparse is True
+
+
 # -- hashing ------------------------------------------------------------------------------------
 _STRINGS = ["", "a", "hello", "The quick brown fox", "x" * 70, "héllo"]
 

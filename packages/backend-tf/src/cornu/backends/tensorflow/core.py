@@ -47,9 +47,17 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
 def convert_to_numpy(x):
     if isinstance(x, Variable):
         x = x.value
+    if isinstance(x, tf.SparseTensor):
+        x = tf.sparse.to_dense(x)
     if tf.is_tensor(x) or isinstance(x, tf.Variable):
         return x.numpy()
     return np.asarray(x)
+
+
+def to_sparse(x):
+    """A cornu addition to the op set: ``x`` as a ``tf.SparseTensor`` (its nonzeros)."""
+    x = convert_to_tensor(x)
+    return x if isinstance(x, tf.SparseTensor) else tf.sparse.from_dense(x)
 
 
 def cast(x, dtype):

@@ -55,11 +55,19 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     return t
 
 
+def to_sparse(x):
+    """A cornu addition to the op set: ``x`` as a sparse COO tensor (its nonzeros)."""
+    x = convert_to_tensor(x)
+    return x if x.layout == torch.sparse_coo else x.to_sparse()
+
+
 def convert_to_numpy(x):
     if isinstance(x, Variable):
         x = x.value
     if isinstance(x, torch.Tensor):
         x = x.detach()
+        if x.layout != torch.strided:  # sparse
+            x = x.to_dense()
         if x.device.type != "cpu":
             x = x.cpu()
         if x.dtype == torch.bfloat16:

@@ -13,7 +13,8 @@ class CategoryEncoding(Layer):
             is replaced by the encoding), ``"multi_hot"`` (default; one vector per
             sample, the last axis being the sample, ``"binary"`` is an alias) or
             ``"count"`` (like multi_hot with the number of occurrences).
-        sparse: not supported by cornu; must be False.
+        sparse: return a sparse tensor (``tf.SparseTensor`` on tensorflow, a sparse
+            COO tensor on torch) instead of a dense one.
         **kwargs: base ``Layer`` arguments (``dtype`` is the output dtype).
 
     Call arguments:
@@ -37,11 +38,6 @@ class CategoryEncoding(Layer):
             raise ValueError(
                 f"CategoryEncoding: `num_tokens` must be >= 1. Received: num_tokens={num_tokens}."
             )
-        if sparse:
-            raise ValueError(
-                "CategoryEncoding: `sparse=True` is not supported by cornu; the outputs "
-                "are dense tensors"
-            )
         self.num_tokens = num_tokens
         self._convert_input_args = False  # integer ids are never cast to floats
         self.output_mode = output_mode
@@ -58,8 +54,9 @@ class CategoryEncoding(Layer):
         inputs = ops.convert_to_tensor(inputs)
         if "float" in str(inputs.dtype):
             inputs = ops.cast(inputs, "int64")
-        return _common.encode_categorical(inputs, self.output_mode, self.num_tokens,
-                                          self.compute_dtype, count_weights=count_weights)
+        out = _common.encode_categorical(inputs, self.output_mode, self.num_tokens,
+                                         self.compute_dtype, count_weights=count_weights)
+        return ops.to_sparse(out) if self.sparse else out
 
     def compute_output_shape(self, input_shape):
         return _common.encoded_shape(input_shape, self.output_mode, self.num_tokens)
@@ -70,5 +67,6 @@ class CategoryEncoding(Layer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"num_tokens": self.num_tokens, "output_mode": self.output_mode})
+        cfg.update({"num_tokens": self.num_tokens, "output_mode": self.output_mode,
+                    "sparse": self.sparse})
         return cfg
