@@ -89,3 +89,21 @@ def test_tabular_model_trains_saves_and_reloads(tmp_path):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     accuracy = float(np.mean((got > 0.5) == (y[:40] > 0.5)))
     assert accuracy > 0.85
+
+
+def test_image_augmentation_is_identity_in_predict_and_trains_in_fit(rng):
+    images = rng.uniform(0, 1, (4, 8, 8, 3)).astype("float32")
+
+    model = cornu.Sequential([
+        cornu.layers.Input((8, 8, 3)),
+        cornu.layers.RandomFlip(seed=1),
+        cornu.layers.RandomRotation(0.3, seed=2),
+        cornu.layers.Flatten(),
+        cornu.layers.Dense(2),
+    ])
+    aug = cornu.Sequential([cornu.layers.Input((8, 8, 3)), model.layers[0], model.layers[1]])
+    np.testing.assert_allclose(aug.predict(images, verbose=0), images, atol=1e-5)
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(images, np.zeros((4, 2), "float32"), epochs=1, batch_size=2,
+                        verbose=0)
+    assert np.isfinite(history.history["loss"][0])

@@ -55,3 +55,17 @@ def test_gru_and_attention_learn_the_running_sum():
     model.compile(optimizer=cornu.optimizers.Adam(0.01), loss="mse")
     history = model.fit(x, y, batch_size=64, epochs=8, verbose=0)
     assert history.history["loss"][-1] < 0.1 * float(y.var()), history.history["loss"]
+
+
+def test_stateful_in_a_model_trains(rng):
+    model = cornu.Sequential([cornu.Input((4, 3), batch_size=2),
+                              layers.LSTM(3, stateful=True), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.standard_normal((4, 4, 3)).astype("float32")
+    y = rng.standard_normal((4, 1)).astype("float32")
+    history = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    states = model.layers[0].states
+    assert any(np.abs(np.asarray(s.numpy())).sum() > 0 for s in states)
+    model.layers[0].reset_states()
+    assert all(np.abs(np.asarray(s.numpy())).sum() == 0 for s in states)

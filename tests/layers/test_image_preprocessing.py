@@ -235,24 +235,6 @@ def test_unbatched_and_uint8(images):
     assert out.dtype == np.float32
 
 
-def test_identity_inside_model_predict_and_fit(images):
-    import cornu
-
-    model = cornu.Sequential([
-        cornu.layers.Input((8, 8, 3)),
-        layers.RandomFlip(seed=1),
-        layers.RandomRotation(0.3, seed=2),
-        layers.Flatten(),
-        layers.Dense(2),
-    ])
-    aug = cornu.Sequential([cornu.layers.Input((8, 8, 3)), model.layers[0], model.layers[1]])
-    np.testing.assert_allclose(aug.predict(images, verbose=0), images, atol=1e-5)
-    model.compile(optimizer="sgd", loss="mse")
-    history = model.fit(images, np.zeros((4, 2), "float32"), epochs=1, batch_size=2,
-                        verbose=0)
-    assert np.isfinite(history.history["loss"][0])
-
-
 # -- dict inputs: labels, bounding boxes, segmentation masks ---------------------------------------
 def test_mixup_and_cutmix_labels(images):
     labels = np.eye(4, dtype="float32")

@@ -321,20 +321,6 @@ def test_stateful_carries_over_and_resets(rng, numpy_of):
         layers.LSTM(2, stateful=True)(cornu.Input((4, 3)))
 
 
-def test_stateful_in_a_model_trains(rng):
-    model = cornu.Sequential([cornu.Input((4, 3), batch_size=2),
-                              layers.LSTM(3, stateful=True), layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
-    x = rng.standard_normal((4, 4, 3)).astype("float32")
-    y = rng.standard_normal((4, 1)).astype("float32")
-    history = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
-    states = model.layers[0].states
-    assert any(np.abs(np.asarray(s.numpy())).sum() > 0 for s in states)
-    model.layers[0].reset_states()
-    assert all(np.abs(np.asarray(s.numpy())).sum() == 0 for s in states)
-
-
 def test_symbolic_shapes_return_state_and_initial_state(rng, numpy_of):
     inputs = cornu.Input((5, 3))
     h0, c0 = cornu.Input((4,)), cornu.Input((4,))
