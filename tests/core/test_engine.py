@@ -257,3 +257,26 @@ def test_sparse_activations_against_their_definitions():
     np.testing.assert_allclose(ops.convert_to_numpy(cornu.activations.sparse_sigmoid(x)),
                                np.where(x <= -1, 0, np.where(x >= 1, 1, 0.5 * (x + 1))))
     assert cornu.initializers.glorot_uniform is cornu.initializers.GlorotUniform
+
+
+def test_numpy_and_get_weights_are_snapshots():
+    """Like Keras: arrays read from weights do not follow later updates (torch's own
+    Tensor.numpy() would share memory with the parameter)."""
+    var = cornu.Variable(np.zeros((2, 2), "float32"))
+    snapshot = var.numpy()
+    var.assign(np.ones((2, 2), "float32"))
+    np.testing.assert_array_equal(snapshot, np.zeros((2, 2)))
+    np.testing.assert_array_equal(np.asarray(var), np.ones((2, 2)))
+
+    class Scale(cornu.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(3,), initializer="zeros")
+
+        def call(self, x):
+            return x * self.w
+
+    layer = Scale()
+    layer(np.ones((1, 3), "float32"))
+    before = layer.get_weights()
+    layer.w.assign_add(np.ones(3, "float32"))
+    np.testing.assert_array_equal(before[0], np.zeros(3))

@@ -127,7 +127,9 @@ class Variable:
         return self._core.assign_sub(self._value, value)
 
     def numpy(self):
-        return self._core.convert_to_numpy(self._value)
+        """The value as a new numpy array: a snapshot, as in Keras (torch's own
+        ``Tensor.numpy()`` would share memory with the live weights)."""
+        return np.array(self._core.convert_to_numpy(self._value))
 
     def __array__(self, dtype=None, copy=None):
         arr = np.asarray(self.numpy())
