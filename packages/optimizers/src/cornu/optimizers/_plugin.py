@@ -10,11 +10,15 @@ CORNU_HOOKSPEC_VERSION = 1  # the hookspec version this plugin implements (docs/
 
 @hookimpl
 def cornu_register_optimizers(register):
-    from cornu.optimizers import ALL_OPTIMIZERS, Optimizer
+    from cornu.optimizers import ALL_OPTIMIZERS, MultiOptimizer, Optimizer, OptimizerMap
 
     register(Optimizer)
     for cls in ALL_OPTIMIZERS:
         register(cls)
+    # Not in ALL_OPTIMIZERS (they need sub-optimizers to be built), but a config names
+    # them: OptimizerMap is a MultiOptimizer's serialized optimizer_map.
+    register(MultiOptimizer)
+    register(OptimizerMap)
 
 
 @hookimpl
