@@ -3,9 +3,8 @@ from cornu.engine.callbacks import Callback
 
 
 def _to_numpy(variable):
-    from cornu.backend import get_backend
-
-    return get_backend().core.convert_to_numpy(variable.value)
+    # A copy: a view of the torch parameter would change with the first assign below.
+    return variable.numpy()
 
 
 class SwapEMAWeights(Callback):
