@@ -10,8 +10,6 @@ from cornu.layers.attention.multi_head_attention import (
     _AttentionBase,
     causal_mask,
     check_positive,
-    combine_masks,
-    tensor_masks,
 )
 from cornu.layers.core.einsum_dense import EinsumDense
 from cornu.layers.regularization.dropout import Dropout
@@ -44,6 +42,11 @@ class GroupQueryAttention(_AttentionBase):
     # Keras's class is GroupedQueryAttention (exported as GroupQueryAttention): its name
     # keys default layer names and weights-file paths.
     _keras_class_name = "GroupedQueryAttention"
+
+    # The shared call (_AttentionBase.call) reads MultiHeadAttention's private names;
+    # Keras's GroupQueryAttention keeps these two public.
+    _sliding_window = property(lambda self: self.sliding_window)
+    _use_gate = property(lambda self: self.use_gate)
 
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0,
@@ -136,34 +139,6 @@ class GroupQueryAttention(_AttentionBase):
         dropped = self._dropout_layer.call(scores, training=training) if self.dropout > 0 \
             else scores
         return ops.einsum("buqk,bkuh->bquh", dropped, value), scores
-
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
-             attention_mask=None, return_attention_scores=False, training=None,
-             use_causal_mask=False):
-        query_mask, value_mask, key_mask = tensor_masks(query, value, key, query_mask,
-                                                        value_mask, key_mask)
-        query, value = ops.convert_to_tensor(query), ops.convert_to_tensor(value)
-        key = value if key is None else ops.convert_to_tensor(key)
-        self._ensure_built(query, value, key)
-        causal_only = (use_causal_mask and query_mask is None and value_mask is None
-                       and key_mask is None and attention_mask is None
-                       and self.sliding_window is None)
-        if not causal_only:
-            attention_mask = combine_masks(query, value, query_mask, value_mask, key_mask,
-                                           attention_mask, use_causal_mask,
-                                           self.sliding_window)
-        gate = self._project(self._gate_dense, query) if self.use_gate else None
-        q = self._project(self._query_dense, query)
-        k = self._project(self._key_dense, key)
-        v = self._project(self._value_dense, value)
-        output, scores = self._compute_attention(q, k, v, attention_mask, training,
-                                                 return_attention_scores, causal_only)
-        if gate is not None:
-            output = ops.multiply(output, gate)
-        output = self._project(self._output_dense, output)
-        if return_attention_scores:
-            return output, scores
-        return output
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)

@@ -154,6 +154,36 @@ class _AttentionBase(Layer):
             self.add_loss(self._activity_regularizer(out))
         return out
 
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, return_attention_scores=False, training=None,
+             use_causal_mask=False):
+        query_mask, value_mask, key_mask = tensor_masks(query, value, key, query_mask,
+                                                        value_mask, key_mask)
+        query, value = ops.convert_to_tensor(query), ops.convert_to_tensor(value)
+        key = value if key is None else ops.convert_to_tensor(key)
+        self._ensure_built(query, value, key)
+        # Causal alone: the backend's own causal flag, no mask tensor.
+        causal_only = (use_causal_mask and query_mask is None and value_mask is None
+                       and key_mask is None and attention_mask is None
+                       and self._sliding_window is None)
+        if not causal_only:
+            attention_mask = combine_masks(query, value, query_mask, value_mask, key_mask,
+                                           attention_mask, use_causal_mask,
+                                           self._sliding_window)
+        gate = self._project(self._gate_dense, query) if self._use_gate else None
+        q = self._project(self._query_dense, query)
+        k = self._project(self._key_dense, key)
+        v = self._project(self._value_dense, value)
+        output, scores = self._compute_attention(
+            q, k, v, attention_mask, training, return_attention_scores,
+            use_causal_mask=causal_only)
+        if gate is not None:
+            output = ops.multiply(output, gate)
+        output = self._project(self._output_dense, output)
+        if return_attention_scores:
+            return output, scores
+        return output
+
     def _weight_args_config(self):
         return {
             "kernel_initializer": _utils.serialize_initializer(self._kernel_initializer),
@@ -395,36 +425,6 @@ class MultiHeadAttention(_AttentionBase):
         dropped = self._dropout_layer.call(scores, training=training) if self._dropout > 0 \
             else scores
         return ops.einsum(self._combine_equation, dropped, value), scores
-
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
-             attention_mask=None, return_attention_scores=False, training=None,
-             use_causal_mask=False):
-        query_mask, value_mask, key_mask = tensor_masks(query, value, key, query_mask,
-                                                        value_mask, key_mask)
-        query, value = ops.convert_to_tensor(query), ops.convert_to_tensor(value)
-        key = value if key is None else ops.convert_to_tensor(key)
-        self._ensure_built(query, value, key)
-        # Causal alone: the backend's own causal flag, no mask tensor.
-        causal_only = (use_causal_mask and query_mask is None and value_mask is None
-                       and key_mask is None and attention_mask is None
-                       and self._sliding_window is None)
-        if not causal_only:
-            attention_mask = combine_masks(query, value, query_mask, value_mask, key_mask,
-                                           attention_mask, use_causal_mask,
-                                           self._sliding_window)
-        gate = self._project(self._gate_dense, query) if self._use_gate else None
-        q = self._project(self._query_dense, query)
-        k = self._project(self._key_dense, key)
-        v = self._project(self._value_dense, value)
-        output, scores = self._compute_attention(
-            q, k, v, attention_mask, training, return_attention_scores,
-            use_causal_mask=causal_only)
-        if gate is not None:
-            output = ops.multiply(output, gate)
-        output = self._project(self._output_dense, output)
-        if return_attention_scores:
-            return output, scores
-        return output
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
