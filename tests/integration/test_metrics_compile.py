@@ -87,7 +87,9 @@ def test_multi_output_history_names_are_keras_names(case, rng):
     # Each output's (unweighted) loss is logged too, as Keras 3 does.
     per_output_losses = {f"{p}{o}_loss" for p in ("", "val_") for o in ("out_a", "out_b")}
     assert set(history.history) == _history_keys(expected) | per_output_losses
-    assert model.metrics_names == ["loss", "out_a_loss", "out_b_loss", *expected]
+    # Keras 3's order: the loss tracker, the compiled metrics' container, the per-output losses.
+    assert model.metrics_names == ["loss", "compile_metrics", "out_a_loss", "out_b_loss"]
+    assert model._metric_names_in_order() == ["loss", *expected, "out_a_loss", "out_b_loss"]
     keras = _keras_or_none()
     if keras is not None:
         ref = _two_outputs(keras)
@@ -97,6 +99,7 @@ def test_multi_output_history_names_are_keras_names(case, rng):
         ref_history = ref.fit(x, [y_a, y_b], batch_size=16, epochs=1, verbose=0,
                               validation_data=(x, [y_a, y_b]))
         assert set(ref_history.history) == set(history.history)
+        assert ref.metrics_names == model.metrics_names
         for key in ("out_a_loss", "out_b_loss"):
             assert np.isfinite(history.history[key][0])
 
@@ -141,7 +144,7 @@ def test_metric_names_resolve_from_strings(rng):
     model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=names)
     history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert set(history.history) == {"loss", *names}
-    kinds = {m.name: type(m).__name__ for m in model.metrics[1:]}
+    kinds = {m.name: type(m).__name__ for m in model.metrics[1].metrics}
     assert kinds == {"AUC": "AUC", "auc": "AUC", "mse": "MeanSquaredError",
                      "acc": "BinaryAccuracy", "binary_accuracy": "BinaryAccuracy",
                      "Precision": "Precision", "r2_score": "R2Score"}
@@ -184,7 +187,7 @@ def test_fit_and_evaluate_with_the_new_metrics(rng):
     model.fit(x, y, batch_size=16, epochs=2, verbose=0)
     logs = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
     probs = model.predict(x, verbose=0)
-    for metric in model.metrics[1:]:
+    for metric in model.metrics[1].metrics:
         direct = type(metric).from_config(metric.get_config())
         direct.update_state(y, probs)
         np.testing.assert_allclose(logs[metric.name], to_np(direct.result()), rtol=1e-4,

@@ -184,8 +184,10 @@ def test_compile_fit_evaluate(loss, rng, to_np):
     model.compile(optimizer=_SGD(), loss=loss,
                   metrics=["accuracy", "ce", metrics.SparseTopKCategoricalAccuracy(k=2)],
                   weighted_metrics=["acc"])
-    names = [m.name for m in model.metrics]
-    assert names[1:] == ["accuracy", "ce", "sparse_top_k_categorical_accuracy", "acc"]
+    # Keras 3: the loss tracker, then the compiled metrics in one container
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    names = [m.name for m in model.metrics[1].metrics]
+    assert names == ["accuracy", "ce", "sparse_top_k_categorical_accuracy", "acc"]
     x = rng.normal(size=(64, 5)).astype("float32")
     y = rng.integers(0, 3, size=(64,))
     history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)

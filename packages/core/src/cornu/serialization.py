@@ -4,13 +4,18 @@ A serialized object is ``{"module", "class_name", "config", "registered_name"}``
 Built-in components use the public Keras module names (``keras.layers``,
 ``keras.initializers``, ...) so files stay readable by Keras 3; user classes
 registered with ``register_cornu_serializable(package)`` carry
-``registered_name = "package>Name"``.  Resolution order: ``custom_objects``,
+``registered_name = "package>Name"``.  A function is Keras's record
+``{"module": "builtins", "class_name": "function", "config": "package>name"
+(or its bare name when unregistered), "registered_name": "function"}``; a bare
+name also finds a function registered as ``"package>name"`` (what Keras <= 3.6
+and earlier cornu wrote).  Resolution order: ``custom_objects``,
 the custom-object scope, registered user classes, then the plugin registry.
 Nothing is imported by module path, so loading a config never runs code that
 was not already installed and registered.
 """
 import contextlib
 import threading
+import types
 
 #: kind -> the public Keras module name written into configs.
 KIND_MODULES = {
@@ -137,11 +142,11 @@ def serialize_cornu_object(obj):
     if isinstance(obj, dict):
         return {k: serialize_cornu_object(v) for k, v in obj.items()}
     if isinstance(obj, type) or not hasattr(obj, "get_config"):
-        if callable(obj):  # a function: activations, loss functions, metric functions
-            registered = _GLOBAL_CUSTOM_NAMES.get(obj)
-            if registered:
-                return {"module": None, "class_name": "function", "config": registered,
-                        "registered_name": "function"}
+        if isinstance(obj, types.FunctionType) and obj.__name__ != "<lambda>":
+            # A function (activation, loss or metric function): Keras 3's record,
+            # named by its registered name ("package>name") or by its own name.
+            return serialize_function_record(obj)
+        if callable(obj):
             return getattr(obj, "__name__", repr(obj))
         raise TypeError(f"Cannot serialize {obj!r}: it has no get_config()")
     cls = type(obj)
@@ -164,6 +169,55 @@ def serialize_cornu_object(obj):
         if build is not None:
             record["build_config"] = build
     return record
+
+
+def serialize_function_record(fn):
+    """Keras 3's record of a function: ``{"module": "builtins", "class_name":
+    "function", "config": <name>, "registered_name": "function"}``, where the name
+    is ``"package>name"`` for a function registered with
+    ``register_keras_serializable(package=...)`` and its ``__name__`` otherwise."""
+    return {"module": "builtins", "class_name": "function",
+            "config": get_registered_name(fn), "registered_name": "function"}
+
+
+def get_registered_function(name, custom_objects=None):
+    """The registered object called ``name``; for a bare ``name`` (no ``>``) also one
+    registered as ``"package>name"``, since Keras <= 3.6 and earlier cornu wrote a
+    registered function by its bare name.  None if there is none."""
+    obj = get_registered_object(name, custom_objects)
+    if obj is not None or not isinstance(name, str) or ">" in name:
+        return obj
+    suffix = ">" + name
+    for table in (custom_objects or {}, _current_scope(), _GLOBAL_CUSTOM_OBJECTS):
+        for key, value in table.items():
+            if isinstance(key, str) and key.endswith(suffix):
+                return value
+    return None
+
+
+def _deserialize_function(name, custom_objects, kind):
+    """The function a ``"class_name": "function"`` record names (never called)."""
+    if not isinstance(name, str):
+        raise ValueError(f"Cannot deserialize the function record {name!r}: its config "
+                         "must be the function's name")
+    obj = get_registered_object(name, custom_objects)
+    if obj is not None:
+        return obj
+    from cornu.plugins import registry
+
+    found = registry.lookup(kind, name) if kind in SERIALIZABLE_KINDS else None
+    if found is None and kind is None:
+        found = _lookup_any_kind(name, None)
+    if found is None:
+        found = get_registered_function(name, custom_objects)
+    if found is None:
+        raise ValueError(
+            f"Could not locate function {name!r}. Make sure custom functions are "
+            "decorated with register_keras_serializable() (and imported before loading) "
+            "or passed via custom_objects. "
+            + (registry.unknown_name_message(kind, name) if kind else "")
+        )
+    return found
 
 
 def _serialize_config(config):
@@ -199,7 +253,7 @@ def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=N
     class_name = config["class_name"]
     inner = config.get("config", {})
     if class_name == "function":
-        return deserialize_cornu_object(inner, custom_objects, kind=kind, safe_mode=safe_mode)
+        return _deserialize_function(inner, custom_objects, kind)
     if class_name == "__lambda__" and safe_mode:
         raise ValueError(
             "Refusing to deserialize a lambda (Python bytecode) in safe mode: it could "

@@ -97,6 +97,8 @@ class CallbackList(Callback):
 
     Batch-level hooks are dispatched only when some callback overrides them, so a
     fit with no batch-level callback pays nothing per step (logs are built lazily).
+    Every hook passes its callbacks a ``logs`` dict, ``{}`` where the caller gave
+    none (``on_train_begin()``, ``on_epoch_begin(epoch)``, ...), as Keras 3 does.
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
@@ -141,10 +143,16 @@ class CallbackList(Callback):
             c.set_model(model)
 
     def _call(self, name, *args):
+        # ``args`` ends with ``logs``: a callback always receives a dict, a fresh empty
+        # one when the caller passed none (Keras 3 never passes None to a hook).
+        if args[-1] is None:
+            args = args[:-1] + ({},)
         for c in self.callbacks:
             getattr(c, name)(*args)
 
     def _call_batch(self, name, batch, logs):
+        if logs is None:
+            logs = {}
         for c in self._batch_hooks[name]:
             getattr(c, name)(batch, logs)
 
@@ -293,7 +301,9 @@ class ProgbarLogger(Callback):
         self._update(batch, None)
 
     def _update(self, batch, logs):
-        self._seen = batch + 1
+        target = getattr(self.progbar, "target", None)
+        # A short last steps_per_execution group reports its step past the end (Keras).
+        self._seen = batch + 1 if target is None else min(batch + 1, target)
         if self.verbose == 1 and self.progbar is not None:
             # The model's metrics are running averages already: display them as-is.
             logs = logs or {}

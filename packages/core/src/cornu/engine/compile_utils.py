@@ -13,8 +13,10 @@ class MeanTracker:
         self.variables = [self.total, self.count]
 
     def update_state(self, value, sample_weight=1.0):
+        if not isinstance(sample_weight, (int, float)):  # e.g. a batch size in a graph
+            sample_weight = ops.cast(sample_weight, "float32")
         self.total.assign_add(ops.multiply(ops.cast(value, "float32"), sample_weight))
-        self.count.assign_add(ops.cast(sample_weight, "float32"))
+        self.count.assign_add(sample_weight)
 
     def result(self):
         return ops.divide(self.total.value, ops.maximum(self.count.value, 1e-12))
@@ -56,6 +58,101 @@ def resolve_optimizer(identifier):
     return identifier
 
 
+#: The keys of a compile config, in the order Keras 3 writes them.
+COMPILE_CONFIG_KEYS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics",
+                       "run_eagerly", "steps_per_execution", "jit_compile")
+
+
+def serialize_compile_config(arguments, optimizer, jit_compile):
+    """The compile config Keras 3 writes for ``compile(**arguments)``.
+
+    ``optimizer`` is the model's optimizer: serialized as compile received it (the
+    optimizer inside the ``LossScaleOptimizer`` that compile adds under
+    ``mixed_float16``).  Loss and metric objects become their configs, functions
+    Keras's function records, names stay names; ``jit_compile`` is the resolved flag.
+    """
+    from cornu.serialization import serialize_cornu_object
+
+    given = arguments.get("optimizer")
+    if given is not None and not isinstance(given, (str, dict)):
+        optimizer = given  # the instance passed to compile (the same object, trained)
+    elif getattr(optimizer, "inner_optimizer", None) is not None and not isinstance(given, dict):
+        optimizer = optimizer.inner_optimizer  # wrapped by compile, not by the user
+    config = {key: arguments.get(key) for key in COMPILE_CONFIG_KEYS}
+    config["optimizer"] = serialize_cornu_object(optimizer)
+    for key in ("loss", "loss_weights"):
+        config[key] = serialize_cornu_object(config[key])
+    for key in ("metrics", "weighted_metrics"):
+        config[key] = _serialize_metric_entry(config[key])
+    config["jit_compile"] = bool(jit_compile)
+    return config
+
+
+def _serialize_metric_entry(value):
+    """A metrics argument serialized with each metric under the name it was given:
+    ``CompileMetrics`` renames a metric for the logs (``out_a_auc``, ``auc_1``), and a
+    reloaded model must not prefix it twice (Keras keeps the object's name)."""
+    from cornu.serialization import serialize_cornu_object
+
+    if isinstance(value, (list, tuple)):
+        return [_serialize_metric_entry(item) for item in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {key: _serialize_metric_entry(item) for key, item in value.items()}
+    record = serialize_cornu_object(value)
+    base = getattr(value, "__dict__", {}).get("_compile_base_name")
+    inner = record.get("config") if isinstance(record, dict) else None
+    if base is not None and isinstance(inner, dict) and inner.get("name") == value.name:
+        inner["name"] = base
+    return record
+
+
+def deserialize_compile_config(config):
+    """``compile`` keyword arguments from a compile config (cornu's or Keras 3's).
+
+    The optimizer, loss and metric records become objects (``from_config``), function
+    records become the functions they name (user functions registered with
+    ``register_keras_serializable``, or cornu's); names stay names for ``compile``
+    to resolve.  Nothing in the config is imported or called.
+    """
+    from cornu.serialization import deserialize_cornu_object
+
+    kwargs = {key: config[key] for key in COMPILE_CONFIG_KEYS if key in config}
+    optimizer = kwargs.get("optimizer")
+    if isinstance(optimizer, dict):
+        kwargs["optimizer"] = deserialize_cornu_object(optimizer, kind="optimizer")
+    if "loss" in kwargs:
+        kwargs["loss"] = _deserialize_entry(kwargs["loss"], "loss")
+    for key in ("metrics", "weighted_metrics"):
+        if key in kwargs:
+            kwargs[key] = _deserialize_entry(kwargs[key], "metric")
+    return kwargs
+
+
+def _deserialize_entry(value, kind):
+    """A loss or metric entry of a compile config: objects from their records, the
+    same nesting (a list, or a dict keyed by output name) otherwise."""
+    if isinstance(value, (list, tuple)):
+        return [_deserialize_entry(item, kind) for item in value]
+    if not isinstance(value, dict):
+        return value  # None, or a name such as "mse" / "accuracy"
+    if "class_name" not in value:
+        return {key: _deserialize_entry(item, kind) for key, item in value.items()}
+    from cornu.serialization import deserialize_cornu_object, get_registered_function
+
+    if value.get("class_name") == "function" and kind == "metric":
+        # A metric function: a registered user function, or one of the loss functions
+        # (mean_squared_error, ...), both wrapped as Keras wraps them; any other name
+        # (binary_accuracy, ...) is left to the metrics family, which knows its functions.
+        from cornu.plugins import registry
+
+        name = value.get("config")
+        found = get_registered_function(name)
+        if found is None and isinstance(name, str):
+            found = registry.lookup("loss", name)
+        return found if callable(found) and not isinstance(found, type) else value
+    return deserialize_cornu_object(value, kind=kind)
+
+
 def wrap_loss_scale(optimizer):
     """``optimizer`` inside a ``LossScaleOptimizer`` (what ``compile`` does under
     ``mixed_float16``, so float16 gradients don't underflow); unchanged if it scales already."""
@@ -65,8 +162,40 @@ def wrap_loss_scale(optimizer):
     return cls(optimizer, name="loss_scale_optimizer")
 
 
+def align_ranks(y_true, y_pred):
+    """Squeeze or expand the trailing axis of size 1 when the ranks differ by exactly one.
+
+    What Keras 3's ``LossFunctionWrapper`` does before calling a loss function
+    (``squeeze_or_expand_to_same_rank``): targets ``(N,)`` against predictions
+    ``(N, 1)`` become ``(N, 1)`` (a rank-1 side is expanded), and ``(N, T, 1)``
+    against ``(N, T)`` is squeezed.  Only static ranks are compared, so matching
+    shapes cost two ``len`` calls; values without a ``shape`` pass through.
+    """
+    true_shape = getattr(y_true, "shape", None)
+    pred_shape = getattr(y_pred, "shape", None)
+    if true_shape is None or pred_shape is None:
+        return y_true, y_pred
+    true_rank, pred_rank = len(true_shape), len(pred_shape)
+    if true_rank == pred_rank:
+        return y_true, y_pred
+    if true_rank == pred_rank + 1 and true_shape[-1] == 1:
+        if pred_rank == 1:
+            y_pred = ops.expand_dims(y_pred, -1)
+        else:
+            y_true = ops.squeeze(y_true, -1)
+    elif pred_rank == true_rank + 1 and pred_shape[-1] == 1:
+        if true_rank == 1:
+            y_true = ops.expand_dims(y_true, -1)
+        else:
+            y_pred = ops.squeeze(y_pred, -1)
+    return y_true, y_pred
+
+
 class _FunctionLoss:
-    """Wraps a loss function ``fn(y_true, y_pred) -> per-sample losses`` with reduction."""
+    """Wraps a loss function ``fn(y_true, y_pred) -> per-sample losses`` with reduction.
+
+    Targets and predictions are aligned first (``align_ranks``), as Keras wraps a
+    compiled loss function in a ``LossFunctionWrapper``."""
 
     def __init__(self, fn):
         self.fn = fn
@@ -83,6 +212,7 @@ class _FunctionLoss:
                 pred = ops.cast(y_pred, "float32")
             else:
                 self._full_dtype = dtype
+        y_true, pred = align_ranks(y_true, pred)
         values = self.fn(y_true, pred)
         # A masked ``y_pred`` (``_keras_mask``, e.g. after Embedding(mask_zero=True)) and
         # a mask the function attached to its output weight the values as in Keras 3.
@@ -193,8 +323,8 @@ class CompileLoss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         if self._single:
             loss = self.losses[0]
-            yt = y_true[0] if isinstance(y_true, (list, tuple)) and len(y_true) == 1 else y_true
-            yp = y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 else y_pred
+            yt = _single_value(y_true)
+            yp = _single_value(y_pred)
             return loss(yt, yp, sample_weight)
         y_true = _by_output(y_true, self.output_names)
         y_pred = _by_output(y_pred, self.output_names)
@@ -213,6 +343,16 @@ class CompileLoss:
                 value = ops.multiply(value, weight)
             total = value if total is None else ops.add(total, value)
         return total
+
+
+def _single_value(structure):
+    """The one value of a one-item list, tuple or dict (a single output's targets or
+    predictions, e.g. of ``Model(x, {"out": y})``); anything else as it is."""
+    if isinstance(structure, (list, tuple)) and len(structure) == 1:
+        return structure[0]
+    if isinstance(structure, dict) and len(structure) == 1:
+        return next(iter(structure.values()))
+    return structure
 
 
 def _by_output(structure, names):
@@ -247,11 +387,13 @@ def resolve_metric(identifier, loss, output_shape):
 class CompileMetrics:
     """The compiled metrics of every output, named as Keras 3 names them in the logs."""
 
+    name = "compile_metrics"  # its entry in ``model.metrics`` (Keras 3)
+
     def __init__(self, metrics, weighted_metrics, output_names, losses, output_shapes):
         self.output_names = output_names
         per_output = self._per_output(metrics, output_names)
         per_output_w = self._per_output(weighted_metrics, output_names)
-        self.metrics = []  # (output index, metric, weighted)
+        self._entries = []  # (output index, metric, weighted)
         # Keras's order: the metrics of every output, then the weighted metrics.
         for weighted, per in ((False, per_output), (True, per_output_w)):
             for i in range(len(output_names)):
@@ -259,7 +401,7 @@ class CompileMetrics:
                 shape = output_shapes[i] if i < len(output_shapes) else None
                 for item in per[i]:
                     if item is not None:
-                        self.metrics.append((i, resolve_metric(item, loss, shape), weighted))
+                        self._entries.append((i, resolve_metric(item, loss, shape), weighted))
         self._set_log_names(len(output_names) > 1)
 
     def _set_log_names(self, prefixed):
@@ -270,7 +412,7 @@ class CompileMetrics:
         weighted metric's gets ``weighted_`` first (``weighted_accuracy``).
         """
         counters = {}
-        for i, metric, weighted in self.metrics:
+        for i, metric, weighted in self._entries:
             # The name before any compile renamed it (an instance can be compiled again).
             base = metric.__dict__.setdefault("_compile_base_name", metric.name)
             prefix = f"{self.output_names[i]}_" if prefixed else ""
@@ -315,25 +457,34 @@ class CompileMetrics:
             return [list(metrics) for _ in range(n)]
         return [[metrics] for _ in range(n)]
 
+    @property
+    def metrics(self):
+        """The compiled metric objects, in the logs' order (Keras 3)."""
+        return [metric for _, metric, _ in self._entries]
+
     def update_state(self, y_true, y_pred, sample_weight=None):
-        if not self.metrics:
+        if not self._entries:
             return
-        yts = _by_output(y_true, self.output_names) if len(self.output_names) > 1 else [y_true]
-        yps = _by_output(y_pred, self.output_names) if len(self.output_names) > 1 else [y_pred]
-        for i, metric, weighted in self.metrics:
+        if len(self.output_names) > 1:
+            yts = _by_output(y_true, self.output_names)
+            yps = _by_output(y_pred, self.output_names)
+        else:  # one output (a single-key dict output too: ``Model(x, {"out": y})``)
+            yts = [_single_value(y_true) if type(y_true) is dict else y_true]
+            yps = [_single_value(y_pred) if type(y_pred) is dict else y_pred]
+        for i, metric, weighted in self._entries:
             metric.update_state(yts[i], yps[i], sample_weight if weighted else None)
 
     def result(self):
-        return {metric.name: metric.result() for _, metric, _ in self.metrics}
+        return {metric.name: metric.result() for _, metric, _ in self._entries}
 
     def reset_state(self):
-        for _, metric, _ in self.metrics:
+        for _, metric, _ in self._entries:
             metric.reset_state()
 
     @property
     def variables(self):
         out = []
-        for _, metric, _ in self.metrics:
+        for _, metric, _ in self._entries:
             out.extend(getattr(metric, "variables", []))
         return out
 

@@ -141,6 +141,35 @@ def _unpack(batch):
     return batch, None, None
 
 
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from the data a step receives (``x``, ``(x,)``,
+    ``(x, y)`` or ``(x, y, sample_weight)``); the missing ones are None."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found: {data!r}"
+    )
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """What a dataset of ``x``, ``y`` and ``sample_weight`` yields: ``x`` alone (a tuple
+    ``x`` as ``(x,)``), ``(x, y)`` or ``(x, y, sample_weight)``."""
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 class IteratorAdapter:
     """Batches from a generator, an iterable, a DataLoader or a tf.data.Dataset."""
 

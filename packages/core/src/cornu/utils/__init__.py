@@ -9,6 +9,7 @@ from cornu.utils.dataset_utils import (
 from cornu.utils.file_utils import get_file
 from cornu.utils.numerical_utils import normalize, to_categorical
 from cornu.utils.py_dataset import PyDataset
+from cornu.engine.data_adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from cornu.utils.sequence_utils import pad_sequences
 from cornu.utils.progbar import Progbar
 from cornu.utils.random import set_random_seed
@@ -38,4 +39,5 @@ __all__ = [
     "get_file", "Progbar", "set_random_seed", "custom_object_scope", "CustomObjectScope",
     "deserialize_cornu_object", "serialize_cornu_object", "get_registered_name",
     "get_registered_object", "register_cornu_serializable", "register_keras_serializable",
+    "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
 ]

@@ -2,6 +2,15 @@
 
 Keras 3 names, arguments, defaults and configs.  The functions return one value
 per sample (the last axis reduced); the classes weight and reduce them.
+
+Targets and predictions whose ranks differ by one trailing axis of size 1
+(labels ``(N,)`` against a ``(N, 1)`` sigmoid output, or the reverse) are
+aligned first, as Keras's ``LossFunctionWrapper`` aligns them
+(``squeeze_or_expand_to_same_rank``): a static rank comparison, nothing when
+the ranks agree.  Every element-wise function aligns, also those that Keras 3
+leaves to its loss classes (where the bare Keras function raises or broadcasts
+to ``(N, N)``); the label-index losses (sparse categorical, CTC, circle,
+generalized crossentropy) handle their own label shapes.
 """
 import warnings
 
@@ -98,6 +107,7 @@ def log_cosh(y_true, y_pred):
 def kl_divergence(y_true, y_pred):
     """``sum(y_true * log(y_true / y_pred), axis=-1)`` with both clipped to [eps, 1]."""
     y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     eps = config.epsilon()
     y_true = ops.clip(y_true, eps, 1.0)
     y_pred = ops.clip(y_pred, eps, 1.0)
@@ -107,6 +117,7 @@ def kl_divergence(y_true, y_pred):
 def poisson(y_true, y_pred):
     """``mean(y_pred - y_true * log(y_pred + epsilon), axis=-1)``."""
     y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return ops.mean(
         ops.subtract(y_pred, ops.multiply(y_true, ops.log(ops.add(y_pred, config.epsilon())))),
         axis=-1,
@@ -146,6 +157,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     _check_axis(axis)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     _warn_single_class("categorical_crossentropy", y_pred)
     if label_smoothing:
         y_true = _smooth_categorical(y_true, label_smoothing)
@@ -158,6 +170,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     _check_axis(axis)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     _warn_single_class("categorical_focal_crossentropy", y_pred)
     if label_smoothing:
         y_true = _smooth_categorical(y_true, label_smoothing)
@@ -207,6 +220,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     """
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     if label_smoothing:
         y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
     return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
@@ -217,6 +231,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     """Binary crossentropy scaled by ``(1 - p_t) ** gamma`` (and ``alpha`` if balancing)."""
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     if label_smoothing:
         y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
     if from_logits:
@@ -242,14 +257,18 @@ def _convert_binary_labels_to_hinge(y_true):
 def hinge(y_true, y_pred):
     """``mean(maximum(1 - y_true * y_pred, 0), axis=-1)``; 0/1 labels become -1/1."""
     y_pred = ops.convert_to_tensor(y_pred)
-    y_true = _convert_binary_labels_to_hinge(ops.cast(y_true, ops.dtype(y_pred)))
+    y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    y_true = _convert_binary_labels_to_hinge(y_true)
     return ops.mean(ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0), axis=-1)
 
 
 def squared_hinge(y_true, y_pred):
     """``mean(square(maximum(1 - y_true * y_pred, 0)), axis=-1)``."""
     y_pred = ops.convert_to_tensor(y_pred)
-    y_true = _convert_binary_labels_to_hinge(ops.cast(y_true, ops.dtype(y_pred)))
+    y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    y_true = _convert_binary_labels_to_hinge(y_true)
     return ops.mean(
         ops.square(ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0)), axis=-1
     )
@@ -259,6 +278,7 @@ def categorical_hinge(y_true, y_pred):
     """``maximum(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)``."""
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     pos = ops.sum(ops.multiply(y_true, y_pred), axis=-1)
     neg = ops.max(ops.multiply(ops.subtract(1.0, y_true), y_pred), axis=-1)
     return ops.maximum(ops.add(ops.subtract(neg, pos), 1.0), 0.0)
@@ -269,6 +289,7 @@ def dice(y_true, y_pred, axis=None):
     """``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + eps)``."""
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     intersection = ops.sum(ops.multiply(y_true, y_pred), axis=axis)
     denominator = ops.add(ops.add(ops.sum(y_true, axis=axis), ops.sum(y_pred, axis=axis)),
                           config.epsilon())
@@ -279,6 +300,7 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     """``1 - TP / (TP + alpha * FP + beta * FN + eps)`` (soft counts)."""
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     intersection = ops.sum(ops.multiply(y_true, y_pred), axis=axis)
     fp = ops.sum(ops.multiply(ops.subtract(1.0, y_pred), y_true), axis=axis)
     fn = ops.sum(ops.multiply(y_pred, ops.subtract(1.0, y_true)), axis=axis)

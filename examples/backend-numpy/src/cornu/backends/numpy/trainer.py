@@ -28,44 +28,26 @@ def make_slicer(data):
     return slicer
 
 
-def _batch_size(x):
-    first = x if isinstance(x, np.ndarray) else tree.flatten(x)[0]
-    return first.shape[0]
-
-
-def make_train_function(model):
+def value_and_grad(fn, variables):
+    """Gradients need automatic differentiation, which this backend does not have."""
     raise TrainingNotSupportedError(
-        f"The numpy backend cannot train: it has no automatic differentiation, so "
-        f"{type(model).__name__}.fit()/train_on_batch() are unavailable. It runs "
-        "predict() and evaluate(). Train with CORNU_BACKEND=torch or tensorflow, save "
-        "the model, and load it here for inference."
+        "The numpy backend cannot train: it has no automatic differentiation, so "
+        "fit()/train_on_batch() are unavailable. It runs predict() and evaluate(). Train "
+        "with CORNU_BACKEND=torch or tensorflow, save the model, and load it here for "
+        "inference."
     )
 
 
-def make_test_function(model):
-    tracker = model._loss_tracker
-    metrics = model._compile_metrics
-    has_metrics = metrics is not None and bool(metrics.metrics)
+def make_step(step, model, training=True):
+    """``run(batches)``: ``step(batch)`` on each batch of a group, in plain Python."""
 
-    def test_step(batch):
-        x, y, sample_weight = batch
-        y_pred = model(x, training=False)
-        loss = model.compute_loss(x, y, y_pred, sample_weight, training=False)
-        n = _batch_size(x)
-        tracker.total.assign_add(np.asarray(loss) * n)
-        tracker.count.assign_add(n)
-        if has_metrics:
-            metrics.update_state(y, y_pred, sample_weight)
-        return loss
+    def run(batches):
+        result = None
+        for batch in batches:
+            result = step(batch)
+        return result
 
-    return test_step
-
-
-def make_predict_function(model):
-    def predict_step(batch):
-        return model(batch[0], training=False)
-
-    return predict_step
+    return run
 
 
 def concat_to_numpy(outputs):

@@ -161,7 +161,7 @@ class DataParallelImpl:
             x, y, sample_weight = batch
             with tf.GradientTape() as tape:
                 y_pred = model(x, training=True)
-                loss = model.compute_loss(x, y, y_pred, sample_weight)
+                loss = model._compute_loss(x, y, y_pred, sample_weight, True)
                 scaled = loss if scale_loss is None else scale_loss(loss)
                 # Summed over replicas, shard-weighted grads give the global mean's.
                 scaled = scaled * tf.cast(weight, scaled.dtype)
@@ -193,7 +193,7 @@ class DataParallelImpl:
         def replica_step(batch, weight):
             x, y, sample_weight = batch
             y_pred = model(x, training=False)
-            return None, y_pred, model.compute_loss(x, y, y_pred, sample_weight, training=False)
+            return None, y_pred, model._compute_loss(x, y, y_pred, sample_weight, False)
 
         def step(data, global_n):
             outputs = strategy.run(replica_step,

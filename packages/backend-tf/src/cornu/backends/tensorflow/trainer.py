@@ -87,86 +87,41 @@ def _compile(fn, model):
                        reduce_retracing=True)
 
 
-def make_train_function(model):
-    trainable = model.trainable_variables
-    handles = [v.value for v in trainable]
-    optimizer = model.optimizer
-    tracker = model._loss_tracker
-    total, count = tracker.total.value, tracker.count.value
-    metrics = model._compile_metrics
-    has_metrics = metrics is not None and bool(metrics.metrics)
-    # Mixed precision: the optimizer scales the loss up and its gradients back down.
-    scale_loss = optimizer.scale_loss if getattr(optimizer, "loss_scale_factor", None) else None
-
-    def train_step(x, y, sample_weight):
-        with tf.GradientTape() as tape:
-            y_pred = model(x, training=True)
-            loss = model.compute_loss(x, y, y_pred, sample_weight)
-            scaled = loss if scale_loss is None else scale_loss(loss)
-        grads = tape.gradient(scaled, handles)
-        optimizer.apply(grads, trainable)
-        n = _batch_size(x)
-        total.assign_add(tf.cast(loss, tf.float32) * n)
-        count.assign_add(n)
-        if has_metrics:
-            metrics.update_state(y, y_pred, sample_weight)
-        return loss
-
-    return _runner(train_step, model)
+def value_and_grad(fn, variables):
+    """``fn() -> (target, aux)``; returns ``(aux, grads of target w.r.t. variables)``."""
+    handles = [v.value for v in variables]
+    with tf.GradientTape() as tape:
+        target, aux = fn()
+    return aux, tape.gradient(target, handles)
 
 
-def make_test_function(model):
-    tracker = model._loss_tracker
-    total, count = tracker.total.value, tracker.count.value
-    metrics = model._compile_metrics
-    has_metrics = metrics is not None and bool(metrics.metrics)
+def make_step(step, model, training=True):
+    """``run(batches)``: ``step(batch)`` on each batch of a group inside one compiled
+    ``tf.function`` (XLA under ``jit_compile``; plain Python under ``run_eagerly``);
+    returns the last step's result.  Batches given as rows of on-device arrays
+    (``IndexedBatch``) are gathered inside the graph, so a step costs one call."""
 
-    def test_step(x, y, sample_weight):
-        y_pred = model(x, training=False)
-        loss = model.compute_loss(x, y, y_pred, sample_weight, training=False)
-        n = _batch_size(x)
-        total.assign_add(tf.cast(loss, tf.float32) * n)
-        count.assign_add(n)
-        if has_metrics:
-            metrics.update_state(y, y_pred, sample_weight)
-        return loss
+    def plain(batches):
+        result = None
+        for batch in batches:
+            result = step(batch)
+        return result
 
-    return _runner(test_step, model)
+    def indexed(data, indices):
+        result = None
+        for index in indices:
+            result = step(_gather(data, index))
+        return result
 
+    compiled_plain = _compile(plain, model)
+    compiled_indexed = _compile(indexed, model)
 
-def make_predict_function(model):
-    def predict_step(x):
-        return model(x, training=False)
+    def run(batches):
+        if type(batches[0]) is IndexedBatch:
+            return compiled_indexed(batches[0].data, tuple(b.index for b in batches))
+        return compiled_plain(tuple(tuple(b) for b in batches))
 
-    def predict_indexed(x, index):
-        return predict_step(tf.gather(x, index) if tf.is_tensor(x) else _gather(x, index))
-
-    step = _compile(predict_step, model)
-    indexed = _compile(predict_indexed, model)
-
-    def run(batch):
-        if type(batch) is IndexedBatch:
-            return indexed(batch.data[0], batch.index)
-        return step(batch[0])
-
-    return run
-
-
-def _runner(step_fn, model):
-    """Call ``step_fn(x, y, sample_weight)`` compiled, on tuples or IndexedBatches."""
-
-    def gathered(data, index):
-        return step_fn(*_gather(data, index))
-
-    step = _compile(step_fn, model)
-    indexed = _compile(gathered, model)
-
-    def run(batch):
-        if type(batch) is IndexedBatch:
-            return indexed(batch.data, batch.index)
-        return step(*batch)
-
-    run.compiled = (step, indexed)
+    run.compiled = (compiled_plain, compiled_indexed)
     return run
 
 

@@ -1,14 +1,14 @@
-"""Data parallelism on ``torch.distributed``: one process per device, DDP for the gradients.
+"""Data parallelism on ``torch.distributed``: one process per device.
 
 Launch with ``torchrun --nproc-per-node N script.py`` (or several nodes with
 ``--nnodes`` and a rendezvous); ``cornu.distribution.initialize()`` joins the
-process group (gloo on CPU, nccl on CUDA).  Each process trains on its shard of
-every global batch; the trainable weights are driven by
-``DistributedDataParallel``, which broadcasts them from process 0 once and
-averages the gradients in buckets while backward runs.  A shard's loss is
-weighted by its share of the global batch, so the averaged gradient is exactly
-the gradient of the global batch's mean loss even when the last batch does not
-split evenly.
+process group (gloo on CPU, nccl on CUDA).  Each process runs the model's own
+default step (``Model.train_step``'s work, in the core) on its shard of every
+global batch; this module supplies the step's gradient primitive: the trainable
+weights are broadcast from process 0 once, and each step's gradients are summed
+over the processes in one flat all-reduce.  A shard's loss is weighted by its
+share of the global batch, so the summed gradient is exactly the gradient of the
+global batch's mean loss even when the last batch does not split evenly.
 """
 import contextlib
 import os
@@ -73,18 +73,6 @@ def shard_bounds(n, index, count):
     return n * index // count, n * (index + 1) // count
 
 
-class _ModuleView(torch.nn.Module):
-    """The model's trainable Parameters (the very same tensors) as a torch Module, for DDP."""
-
-    def __init__(self, model, params):
-        super().__init__()
-        self.weights = torch.nn.ParameterList(params)
-        self._call = _trainer._forward(model)
-
-    def forward(self, x, training):
-        return self._call(x, training=training)
-
-
 class DataParallelImpl:
     def __init__(self, devices=None):
         if devices is not None and len(devices) > 1:
@@ -121,41 +109,44 @@ class DataParallelImpl:
 
     # -- steps ---------------------------------------------------------------------
     def make_train_function(self, model):
-        trainable = model.trainable_variables
-        params = [v.value for v in trainable]
-        view = _ModuleView(model, params)  # parameters only: no buffers to broadcast
-        ddp = torch.nn.parallel.DistributedDataParallel(view) if self.num_processes > 1 \
-            else view
-        optimizer = model.optimizer
-        tracker = model._loss_tracker
-        total, count = tracker.total.value, tracker.count.value
-        metrics = model._compile_metrics
-        has_metrics = metrics is not None and bool(metrics.metrics)
-        compute_loss = model.compute_loss
-        scale_loss = optimizer.scale_loss if getattr(optimizer, "loss_scale_factor", None) \
-            else None
-
-        def train_step(batch):
-            x, y, sample_weight = self.shard(batch)
-            y_pred = ddp(x, training=True)
-            loss = compute_loss(x, y, y_pred, sample_weight)
-            scaled = loss if scale_loss is None else scale_loss(loss)
-            (scaled * self.batch_weight).backward(inputs=params)
-            optimizer.apply([p.grad for p in params], trainable)
-            for p in params:
-                p.grad = None
-            with torch.no_grad():
-                n = _trainer._batch_size(x)
-                total.add_(loss.detach(), alpha=n)
-                count.add_(n)
-                if has_metrics:
-                    metrics.update_state(
-                        y, tree.map_structure(torch.Tensor.detach, y_pred)
-                        if tree.is_nested(y_pred) else y_pred.detach(), sample_weight)
-            return loss
-
-        return train_step
+        """The model's default step on this process's shard, with gradients reduced here."""
+        self._broadcast([v.value for v in model.trainable_variables])
+        vars(model)["_step_primitives"] = self  # the core's step asks it for gradients
+        step = _trainer.make_step(model._default_train_step, model, training=True)
+        return lambda batch: step((self.shard(batch),))
 
     def make_test_function(self, model):
-        step = _trainer.make_test_function(model)
-        return lambda batch: step(self.shard(batch))
+        step = _trainer.make_step(model._default_test_step, model, training=False)
+        return lambda batch: step((self.shard(batch),))
+
+    def value_and_grad(self, fn, variables):
+        """The gradient primitive of the step: the global batch's mean-loss gradient."""
+        share = self.batch_weight / self.num_processes  # this shard's rows / global rows
+
+        def weighted():
+            target, aux = fn()
+            return target * share, aux
+
+        aux, grads = _trainer.value_and_grad(weighted, variables)
+        if self.num_processes == 1:
+            return aux, grads
+        grads = [torch.zeros_like(v.value) if g is None else g for g, v in zip(grads, variables)]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        out, start = [], 0
+        for g in grads:
+            out.append(flat[start:start + g.numel()].view_as(g))
+            start += g.numel()
+        return aux, out
+
+    def _broadcast(self, params):
+        """Process 0's values for ``params`` in every process (once, before training)."""
+        if self.num_processes == 1 or not params:
+            return
+        with torch.no_grad():
+            flat = torch.cat([p.detach().reshape(-1) for p in params])
+            dist.broadcast(flat, src=0)
+            start = 0
+            for p in params:
+                p.copy_(flat[start:start + p.numel()].view_as(p))
+                start += p.numel()

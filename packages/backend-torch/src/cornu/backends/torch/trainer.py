@@ -38,79 +38,72 @@ def _batch_size(x):
 
 
 def _forward(model):
+    """The model's call, compiled with torch.compile under ``jit_compile`` (data parallel)."""
     call = model.__call__
     if getattr(model, "jit_compile", False):
         call = torch.compile(call)
     return call
 
 
-def make_train_function(model):
-    trainable = model.trainable_variables
-    params = [v.value for v in trainable]
-    optimizer = model.optimizer
-    tracker = model._loss_tracker
-    total, count = tracker.total.value, tracker.count.value
-    metrics = model._compile_metrics
-    forward = _forward(model)
-    compute_loss = model.compute_loss
-    has_metrics = metrics is not None and bool(metrics.metrics)
-    # Mixed precision: the optimizer scales the loss up and its gradients back down.
-    scale_loss = optimizer.scale_loss if getattr(optimizer, "loss_scale_factor", None) else None
+def value_and_grad(fn, variables):
+    """``fn() -> (target, aux)``; returns ``(aux, grads of target w.r.t. variables)``.
 
-    def train_step(batch):
-        x, y, sample_weight = batch
-        y_pred = forward(x, training=True)
-        loss = compute_loss(x, y, y_pred, sample_weight)
-        scaled = loss if scale_loss is None else scale_loss(loss)
-        # backward() into .grad measured faster than torch.autograd.grad on CPU; inputs=
-        # keeps frozen parameters out, and the grads are dropped again after the update.
-        scaled.backward(inputs=params)
-        grads = [p.grad for p in params]
-        optimizer.apply(grads, trainable)
-        for p in params:
-            p.grad = None
-        with torch.no_grad():
-            n = _batch_size(x)
-            total.add_(loss.detach(), alpha=n)
-            count.add_(n)
-            if has_metrics:
-                metrics.update_state(y, tree.map_structure(torch.Tensor.detach, y_pred)
-                                     if tree.is_nested(y_pred) else y_pred.detach(), sample_weight)
-        return loss
-
-    return train_step
+    ``backward()`` into ``.grad`` measured faster than ``torch.autograd.grad`` on CPU;
+    ``inputs=`` keeps frozen parameters out, and the grads are dropped again after
+    they are read, so a custom step that calls ``backward()`` itself starts clean.
+    """
+    params = [v.value for v in variables]
+    target, aux = fn()
+    target.backward(inputs=params)
+    grads = [p.grad for p in params]
+    for p in params:
+        p.grad = None
+    return aux, grads
 
 
-def make_test_function(model):
-    tracker = model._loss_tracker
-    total, count = tracker.total.value, tracker.count.value
-    metrics = model._compile_metrics
-    forward = _forward(model)
-    has_metrics = metrics is not None and bool(metrics.metrics)
+def make_step(step, model, training=True):
+    """``run(batches)``: ``step(batch)`` on each batch of a group, in order; returns the
+    last step's result.  Evaluation and prediction run without autograd; under
+    ``jit_compile`` the whole step (forward, loss, backward, update) goes through
+    ``torch.compile``, falling back to eager, with one warning, where it cannot."""
+    if getattr(model, "jit_compile", False):
+        step = _compiled(step, model)
+    if training:
+        def run(batches):
+            result = None
+            for batch in batches:
+                result = step(batch)
+            return result
+    else:
+        def run(batches):
+            result = None
+            with torch.no_grad():
+                for batch in batches:
+                    result = step(batch)
+            return result
+    return run
 
-    def test_step(batch):
-        x, y, sample_weight = batch
-        with torch.no_grad():
-            y_pred = forward(x, training=False)
-            loss = model.compute_loss(x, y, y_pred, sample_weight, training=False)
-            n = _batch_size(x)
-            total.add_(loss, alpha=n)
-            count.add_(n)
-            if has_metrics:
-                metrics.update_state(y, y_pred, sample_weight)
-        return loss
 
-    return test_step
+def _compiled(step, model):
+    compiled = torch.compile(step)
+    state = {"fn": compiled}
 
+    def run(batch):
+        try:
+            return state["fn"](batch)
+        except Exception as err:  # noqa: BLE001 - any compiler failure falls back
+            if state["fn"] is step:
+                raise
+            import warnings
 
-def make_predict_function(model):
-    forward = _forward(model)
+            warnings.warn(
+                f"jit_compile=True: torch.compile could not compile the step of model "
+                f"'{model.name}' ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                "running it eagerly.", stacklevel=2)
+            state["fn"] = step
+            return step(batch)
 
-    def predict_step(batch):
-        with torch.no_grad():
-            return forward(batch[0], training=False)
-
-    return predict_step
+    return run
 
 
 def concat_to_numpy(outputs):
