@@ -167,4 +167,12 @@ def _clone_functional(model, clone, input_tensors, call_function):
     outputs = tree.pack_sequence_as(
         model._outputs_struct, [values[id(t)] for t in model.outputs]
     ) if tree.is_nested(model._outputs_struct) else values[id(model.outputs[0])]
+    from cornu.models.model import _functional_like_constructor
+
+    if type(model) is not Functional and _functional_like_constructor(type(model)):
+        # A Functional subclass (``CustomModel(inputs, outputs)``) clones as its class.
+        clone = type(model)(inputs, outputs, name=model.name)
+        if not model.trainable:
+            clone.trainable = False
+        return clone
     return Functional(inputs, outputs, name=model.name, trainable=model.trainable)

@@ -1,6 +1,8 @@
 """Functional models: a graph of layer calls between symbolic inputs and outputs."""
+import numpy as np
+
 from cornu import tree
-from cornu.layer import Layer, attach_mask
+from cornu.layer import Layer, attach_mask, set_keras_mask
 from cornu.models._keras_order import keras_operation_order
 from cornu.models.input_layer import InputLayer
 from cornu.models.model import Model
@@ -47,14 +49,21 @@ class Functional(Model):
         for layer in keras_operation_order(self.inputs, self.outputs):
             if isinstance(layer, Operation):
                 continue  # op nodes are no layers: no weights, not in ``model.layers``
-            if not any(layer is l for l in self._layers):
-                self._layers.append(layer)
+            self._track(layer)  # once each (also names it for the backend's base)
         self._tracking = True
         self.built = True
         self._build_shapes = tree.map_structure(lambda t: t.shape, inputs)
         self._single_io = (
             isinstance(inputs, KerasTensor) or (isinstance(inputs, (list, tuple)) and len(inputs) == 1)
         )
+        # What ``_standardize_inputs`` needs on every call, computed once.
+        self._input_ranks = tuple(len(t.shape) for t in self.inputs)
+        self._flat_input_names = [t.name for t in self.inputs]
+        self._one_input = len(self.inputs) == 1 and not isinstance(inputs, dict)
+        # A dict of inputs also takes a list in its sorted-key order (Keras 3's rule).
+        self._dict_takes_list = isinstance(inputs, dict) and list(inputs) == sorted(inputs)
+        # Keras 3: the names of the layers that produce the outputs, in the outputs' order.
+        self.output_names = [t._keras_history[0].name for t in self.outputs]
 
     @property
     def input(self):
@@ -66,15 +75,19 @@ class Functional(Model):
 
     @property
     def input_shape(self):
-        return tree.map_structure(lambda t: t.shape, self._inputs_struct)
+        """The inputs' shapes, in ``inputs`` order (one shape for a single input)."""
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     @property
     def output_shape(self):
-        return tree.map_structure(lambda t: t.shape, self._outputs_struct)
+        """The outputs' shapes, in ``outputs`` order (one shape for a single output)."""
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     def call(self, inputs, training=None, mask=None):
         values = {}
-        flat_inputs = self._flatten_inputs(inputs)
+        flat_inputs = self._standardize_inputs(inputs)
         if mask is not None:  # masks travel on the tensors (``_keras_mask``)
             masks = tree.flatten(mask) if tree.is_nested(mask) else [mask]
             masks = masks + [None] * (len(flat_inputs) - len(masks))
@@ -103,29 +116,63 @@ class Functional(Model):
         flat = [values[id(t)] for t in self.outputs]
         return tree.pack_sequence_as(self._outputs_struct, flat)
 
-    def _flatten_inputs(self, inputs):
-        if isinstance(self._inputs_struct, dict):
-            if not isinstance(inputs, dict):
-                raise ValueError(
-                    f"Model '{self.name}' expects a dict of inputs with keys "
-                    f"{sorted(self._inputs_struct)}, received {type(inputs).__name__}"
-                )
-            missing = set(self._inputs_struct) - set(inputs)
+    def _standardize_inputs(self, inputs):
+        """The inputs as a flat list in ``self.inputs`` order, as Keras 3 takes them: a
+        dict is matched to the inputs by name (a dict of inputs: by key), and an input
+        one rank short of its ``Input`` whose last dimension is 1 gets that axis (one
+        rank over with a last dimension of 1 loses it)."""
+        if self._one_input and not isinstance(inputs, (dict, list, tuple)):
+            shape = getattr(inputs, "shape", None)  # the common case: one check
+            if shape is None or len(shape) == self._input_ranks[0]:
+                return [inputs]
+            return self._adjust_input_rank([inputs])
+        struct = self._inputs_struct
+        if isinstance(inputs, dict):
+            names = list(struct) if isinstance(struct, dict) else self._flat_input_names
+            missing = [name for name in names if name not in inputs]
             if missing:
-                raise ValueError(f"Model '{self.name}': missing inputs {sorted(missing)}")
-            return tree.flatten({k: inputs[k] for k in self._inputs_struct})
-        flat = tree.flatten(inputs) if tree.is_nested(inputs) else [inputs]
+                raise ValueError(
+                    f'Missing data for input "{missing[0]}" of model \'{self.name}\'. You '
+                    f"passed a data dictionary with keys {sorted(inputs)}. Expected the "
+                    f"following keys: {names}"
+                )
+            if isinstance(struct, dict):
+                flat = tree.flatten({k: inputs[k] for k in struct})
+            else:
+                flat = [inputs[name] for name in names]
+        elif isinstance(struct, dict) and not self._dict_takes_list:
+            raise ValueError(
+                f"The structure of `inputs` doesn't match the expected structure of model "
+                f"'{self.name}'. Expected: a dict with keys {list(struct)}; received: "
+                f"{type(inputs).__name__}. Pass a dict keyed by the input names."
+            )
+        else:
+            flat = tree.flatten(inputs) if tree.is_nested(inputs) else [inputs]
         if len(flat) != len(self.inputs):
             raise ValueError(
                 f"Model '{self.name}' expects {len(self.inputs)} input(s), but it received "
                 f"{len(flat)} input tensors."
             )
+        for x, rank in zip(flat, self._input_ranks):
+            shape = getattr(x, "shape", None)
+            if shape is not None and len(shape) != rank:
+                return self._adjust_input_rank(flat)
         return flat
+
+    def _adjust_input_rank(self, flat):
+        return [x if x is None else adjust_input_rank(x, ref.shape, ref.name, self.name)
+                for x, ref in zip(flat, self.inputs)]
 
     def compute_output_spec(self, inputs, training=None, mask=None):
         return Layer.compute_output_spec(self, inputs)
 
     def get_config(self):
+        from cornu.models.model import _functional_like_constructor
+
+        if not _functional_like_constructor(type(self)):
+            # A subclass with its own constructor: its graph cannot be passed back to it,
+            # so (as in Keras 3) its config is a subclassed model's.
+            return Model.get_config(self)
         layer_ids = {}
         layer_configs = []
         for layer in self._operations:
@@ -161,9 +208,38 @@ class Functional(Model):
             "output_layers": _map_refs(self._outputs_struct, ref),
         }
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return functional_from_config(cls, config, custom_objects)
+    # ``from_config`` is Model's: a Functional config revives a Functional model, or a
+    # subclass whose constructor takes Functional's arguments.
+
+
+def adjust_input_rank(x, ref_shape, input_name, model_name):
+    """``x`` with the rank of ``ref_shape`` (an ``Input``'s shape), as Keras 3 adjusts a
+    model's inputs: a trailing axis of size 1 is added or removed; any other rank
+    mismatch raises a ValueError naming the input and the model.  The mask of ``x``
+    (``_keras_mask``) is kept."""
+    shape = getattr(x, "shape", None)
+    if shape is None or len(shape) == len(ref_shape):
+        return x
+    rank, ref_rank = len(shape), len(ref_shape)
+    if rank == ref_rank + 1 and shape[-1] == 1:
+        axis_op = "squeeze"
+    elif rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
+        axis_op = "expand_dims"
+    else:
+        got = tuple(None if d is None else int(d) for d in shape)
+        raise ValueError(
+            f"Invalid input shape for input '{input_name}' of model '{model_name}'. "
+            f"Expected shape {tuple(ref_shape)}, but input has incompatible shape {got}"
+        )
+    if isinstance(x, np.ndarray):  # numpy (strings too) stays numpy
+        return getattr(np, axis_op)(x, -1)
+    from cornu import ops
+
+    out = getattr(ops, axis_op)(x, -1)
+    mask = getattr(x, "_keras_mask", None)
+    if mask is not None:
+        set_keras_mask(out, mask)
+    return out
 
 
 def _node_in_model(node, model):
@@ -282,8 +358,17 @@ def functional_from_config(cls, config, custom_objects=None):
         inputs = inputs[0]
     if isinstance(outputs, list) and len(outputs) == 1 and isinstance(config["output_layers"][0], str):
         outputs = outputs[0]
-    return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
-               trainable=config.get("trainable", True))
+    trainable = config.get("trainable", True)
+    import inspect
+
+    spec = inspect.getfullargspec(cls.__init__)
+    if spec.varkw is not None or "trainable" in spec.args + spec.kwonlyargs:
+        return cls(inputs=inputs, outputs=outputs, name=config.get("name"), trainable=trainable)
+    # A subclass whose constructor is ``(inputs, outputs, name)``, as Keras 3 allows.
+    model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+    if not trainable:
+        model.trainable = False
+    return model
 
 
 def _keras_item_key(op, args):

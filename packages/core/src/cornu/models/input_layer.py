@@ -51,8 +51,8 @@ class InputLayer(Layer):
         tensor = input_tensor if input_tensor is not None else KerasTensor(
             self._batch_shape, dtype=self._dtype, sparse=self.sparse, name=self.name
         )
-        Node(self, outputs=tensor)
-        self.output = tensor
+        Node(self, outputs=tensor)  # ``self.output`` (Layer's property) reads this node
+        self._input_tensor = tensor
 
     @property
     def batch_shape(self):

@@ -25,6 +25,14 @@ class Model(Trainer, Layer):
     def __init__(self, *args, **kwargs):
         if type(self) is Model and (args or "inputs" in kwargs):
             raise TypeError("Model(inputs, outputs) should have created a Functional model")
+        if (args or "outputs" in kwargs) and _functional_init_arguments(args, kwargs):
+            # A subclass built as ``CustomModel(inputs, outputs)``: it becomes a Functional
+            # subclass (its overrides kept, as in Keras 3).
+            from cornu.models.functional import Functional
+
+            _inject_functional(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
@@ -133,9 +141,57 @@ class Model(Trainer, Layer):
     def from_config(cls, config, custom_objects=None):
         from cornu.models.functional import Functional, functional_from_config
 
-        if cls is Model and "layers" in config and "input_layers" in config:
-            return functional_from_config(Functional, config, custom_objects)
-        return cls(**config)
+        if all(k in config for k in ("layers", "input_layers", "output_layers")) and (
+                cls is Model or _functional_like_constructor(cls)):
+            # A Functional config, revived as a Functional model (or as a subclass whose
+            # constructor takes Functional's arguments, as in Keras 3).
+            return functional_from_config(Functional if cls is Model else cls, config,
+                                          custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as err:
+            raise TypeError(
+                f"Unable to revive model {cls.__name__} from config: {err}. When a model "
+                "overrides __init__ (or get_config), get_config() must return every "
+                "argument of its constructor, or the class must define "
+                "from_config(cls, config) to say how to build it from its config. "
+                f"Received config keys: {sorted(config)}"
+            ) from err
+
+
+def _functional_init_arguments(args, kwargs):
+    """Whether ``Model.__init__`` received Functional arguments (Keras 3's rule)."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+def _inject_functional(cls, functional):
+    """Put ``functional`` in place of ``Model`` among the bases of ``cls`` (and of its
+    Model ancestors), so that ``cls(inputs, outputs)`` is a Functional subclass."""
+    if cls is Model:
+        return functional
+    if cls is object or not issubclass(cls, Model) or issubclass(cls, functional):
+        return cls
+    bases = tuple(_inject_functional(base, functional) for base in cls.__bases__)
+    if bases != cls.__bases__:
+        cls.__bases__ = bases
+        if "_cached_call_params" in cls.__dict__:  # its ``call`` is Functional's now
+            del cls._cached_call_params
+    return cls
+
+
+def _functional_like_constructor(cls):
+    """Whether ``cls(inputs=..., outputs=..., name=...)`` builds it (Keras 3's test)."""
+    import inspect
+
+    from cornu.models.functional import Functional
+
+    spec = inspect.getfullargspec(cls.__init__)
+    if spec.varargs is not None and spec.varkw is not None:
+        return True
+    args = spec.args[1:]
+    return args == inspect.getfullargspec(Functional.__init__).args[1:] or args == [
+        "inputs", "outputs", "name"]
 
 
 def model_from_json(json_string, custom_objects=None):

@@ -1,6 +1,7 @@
 """``cornu.Sequential``: a linear stack of layers."""
 from cornu import tree
 from cornu.layer import Layer, attach_mask
+from cornu.models.functional import adjust_input_rank
 from cornu.models.input_layer import InputLayer
 from cornu.models.model import Model
 from cornu.symbolic import KerasTensor
@@ -21,6 +22,7 @@ class Sequential(Model):
     def __init__(self, layers=None, trainable=True, name=None, **kwargs):
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._input_layer = None
+        self._input_rank = 0  # the Input's rank once built (0: nothing to adjust to)
         self._stack = []
         self._symbolic_output = None
         for layer in layers or []:
@@ -70,7 +72,7 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError(f"Sequential '{self.name}' has no layers to pop")
         layer = self._stack.pop()
-        self._layers = [l for l in self._layers if l is not layer]
+        self._untrack_layer(layer)
         self.built = False
         self._symbolic_output = None
         if rebuild:
@@ -100,6 +102,7 @@ class Sequential(Model):
         self._symbolic_output = x
         self._build_shapes = tuple(batch_shape)
         self.built = True
+        self._input_rank = len(self._input_layer.batch_shape)  # for the rank adjustment
 
     def build(self, input_shape=None):
         if input_shape is None:
@@ -125,6 +128,12 @@ class Sequential(Model):
         # mask of its input to ``call(..., mask=)`` and attaches ``compute_mask`` to its
         # output.  An explicit ``mask`` is attached to the inputs first.
         x = inputs if mask is None else attach_mask(inputs, mask)
+        shape = getattr(x, "shape", None)
+        if shape is not None and len(shape) != self._input_rank and self._input_rank:
+            # As Keras 3: a trailing axis of size 1 is added to (or removed from) an input
+            # one rank off the model's ``Input``.
+            x = adjust_input_rank(x, self._input_layer.batch_shape, self._input_layer.name,
+                                  self.name)
         for layer in self._stack:
             x = layer(x, training=training)
         return x
