@@ -8,6 +8,7 @@ samples. Every contender tracks loss and accuracy on the device, as fit does.
 
     python benchmarks/run.py                 # both backends, both models
     python benchmarks/run.py --samples 20000 --repeats 3 --backends torch
+    python benchmarks/run.py --jit           # adds cornu with jit_compile=True
 
 Time only on a quiet machine: other processes on the 2 cores make torch's
 OpenMP threads spin and the figures meaningless. Prints seconds (best of
@@ -63,11 +64,12 @@ def build_cnn(lib):
     ])
 
 
-def library_epoch(lib, model_name, x, y):
+def library_epoch(lib, model_name, x, y, jit_compile="auto"):
     """A callable that runs one fit epoch (the model is built and traced already)."""
     model = (build_mlp if model_name == "mlp" else build_cnn)(lib)
     model.compile(optimizer=lib.optimizers.SGD(learning_rate=0.01),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=jit_compile)
     model.fit(x[:640], y[:640], batch_size=32, epochs=1, verbose=0)  # build + trace
     return lambda: model.fit(x, y, batch_size=32, epochs=1, verbose=0)
 
@@ -171,7 +173,7 @@ def tf_loop(model_name, x, y):
     return epoch
 
 
-def run_backend(backend, samples, repeats, models):
+def run_backend(backend, samples, repeats, models, jit=False):
     """Runs in the child process: times the three contenders on one backend."""
     os.environ["CORNU_BACKEND"] = backend
     os.environ["KERAS_BACKEND"] = backend
@@ -191,6 +193,8 @@ def run_backend(backend, samples, repeats, models):
             "cornu": library_epoch(cornu, model_name, xm, y),
             "keras": library_epoch(keras, model_name, xm, y),
         }
+        if jit:
+            epochs["jit"] = library_epoch(cornu, model_name, xm, y, jit_compile=True)
         # Interleave the contenders so drifts in machine speed hit all of them alike.
         times = {name: [] for name in epochs}
         for _ in range(repeats):
@@ -206,18 +210,22 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--backends", default="torch,tensorflow")
     parser.add_argument("--models", default="mlp,cnn")
+    parser.add_argument("--jit", action="store_true",
+                        help="also time cornu with compile(jit_compile=True)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     models = args.models.split(",")
     if args.child:
-        print(json.dumps(run_backend(args.child, args.samples, args.repeats, models)))
+        print(json.dumps(run_backend(args.child, args.samples, args.repeats, models,
+                                     jit=args.jit)))
         return
     rows = []
     for backend in args.backends.split(","):
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
         proc = subprocess.run(
             [sys.executable, __file__, "--child", backend, "--samples", str(args.samples),
-             "--repeats", str(args.repeats), "--models", args.models],
+             "--repeats", str(args.repeats), "--models", args.models,
+             *(["--jit"] if args.jit else [])],
             capture_output=True, text=True, env=env,
         )
         if proc.returncode != 0:
@@ -235,6 +243,10 @@ def main():
         print(f"{backend:<11} {model_name:<5} {r['hand']:>10.3f} {r['cornu']:>8.3f} "
               f"{r['keras']:>8.3f} {r['cornu'] / r['hand']:>11.2f} "
               f"{r['cornu'] / r['keras']:>12.2f}   ({hand_label[backend]})")
+    if args.jit:
+        print("\njit_compile=True (seconds; ratio is jit / eager cornu):")
+        for backend, model_name, r in rows:
+            print(f"{backend:<11} {model_name:<5} {r['jit']:>8.3f} {r['jit'] / r['cornu']:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -480,6 +480,7 @@ class Trainer:
                     "built; build them (call them on data) before fit/evaluate/predict."
                 )
         self._build_compile_objects()
+        vars(self)["_reported"] = self.metrics  # the compiled metrics may be new
         if self.optimizer is not None and hasattr(self.optimizer, "build") and not getattr(
             self.optimizer, "built", False
         ):
@@ -662,17 +663,18 @@ class Trainer:
         outputs = []
         want_end = cbs.needs("on_predict_batch_end")
         want_begin = cbs.needs("on_predict_batch_begin")
-        for step, batch in enumerate(adapter):
+        for begin, end, group in _groups(iter(adapter), self._steps_per_execution(), 0):
             if predict_fn is None:
                 if not self.built:
-                    self._ensure_built(batch[0])
+                    self._ensure_built(group[0][0])
                 predict_fn = self.make_predict_function()
             if want_begin:
-                cbs.on_predict_batch_begin(step, {})
-            out = predict_fn((batch,))
-            outputs.append(out)
-            if want_end:
-                cbs.on_predict_batch_end(step, {"outputs": out})
+                cbs.on_predict_batch_begin(begin, {})
+            outs = [predict_fn((batch,)) for batch in group]
+            outputs.extend(outs)
+            if want_end:  # one call per steps_per_execution group, with its outputs
+                out = outs[0] if len(outs) == 1 else _concat(outs)
+                cbs.on_predict_batch_end(end, {"outputs": out})
         cbs.on_predict_end({})
         if not outputs:
             raise ValueError("predict() received no data")
@@ -739,6 +741,15 @@ def _groups(batches, size, first_step):
             return
         yield step, step + size - 1, group
         step += len(group)
+
+
+def _concat(outputs):
+    """The outputs of several batches as one (a structure of tensors)."""
+    from cornu import ops
+
+    flat = [tree.flatten(o) for o in outputs]
+    joined = [ops.concatenate([f[i] for f in flat], axis=0) for i in range(len(flat[0]))]
+    return tree.pack_sequence_as(outputs[0], joined)
 
 
 def _flat_logs(logs):
