@@ -1,0 +1,149 @@
+"""``import keras`` that runs on cornu: an explicit, opt-in module alias.
+
+After ``cornu.alias_keras()``, a program that says ``import keras``,
+``from keras import layers, ops``, ``import keras.layers`` or
+``keras.random.SeedGenerator(...)`` gets cornu's own modules: ``keras`` *is*
+``cornu`` and ``keras.X.Y`` *is* ``cornu.X.Y`` (the same module objects, so
+``isinstance`` checks, registries and module state are shared).  The alias is
+a finder at the front of ``sys.meta_path``; nothing is aliased until the
+function is called, and nothing in cornu ever calls it.
+
+Rules:
+
+* A real Keras that is already imported in this process is never shadowed:
+  ``alias_keras()`` refuses with a ``RuntimeError`` that names the module.
+* ``KERAS_BACKEND`` is honoured when ``CORNU_BACKEND`` is unset: it is copied
+  into ``CORNU_BACKEND`` of this process, so it wins over cornu's config file
+  exactly as ``CORNU_BACKEND`` would (and child processes inherit it).  If
+  cornu's backend is already in use and differs, the call refuses.
+* ``keras.X`` for a module cornu does not have (``keras.src...``) fails with
+  a ``ModuleNotFoundError`` that says the name was aliased to cornu.
+* Calling it twice is harmless.
+"""
+import importlib
+import importlib.abc
+import importlib.util
+import os
+import sys
+
+__all__ = ["alias_keras"]
+
+_ALIAS = "keras"
+_TARGET = "cornu"
+
+
+def _target_name(fullname):
+    """``keras`` -> ``cornu``, ``keras.a.b`` -> ``cornu.a.b``; None for other names."""
+    if fullname == _ALIAS:
+        return _TARGET
+    if fullname.startswith(_ALIAS + "."):
+        return _TARGET + fullname[len(_ALIAS):]
+    return None
+
+
+class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolves ``keras`` and ``keras.*`` to the already imported ``cornu`` modules.
+
+    ``create_module`` hands the import system the cornu module itself; the
+    import system then stamps its own (alias) ``__spec__`` on it, which
+    ``exec_module`` puts back, so cornu's modules keep their true identity.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        target_name = _target_name(fullname)
+        if target_name is None:
+            return None
+        parts = target_name.split(".")
+        if len(parts) > 1:
+            import cornu
+
+            if parts[1] in cornu._FAMILIES:
+                cornu.import_family(parts[1])  # a missing family names its distribution
+        try:
+            module = importlib.import_module(target_name)
+        except ModuleNotFoundError as err:
+            if err.name is not None and target_name.startswith(err.name):
+                raise ModuleNotFoundError(
+                    f"No module named {fullname!r}: keras is aliased to cornu "
+                    f"(cornu.alias_keras()), and there is no {err.name!r}",
+                    name=fullname,
+                ) from None
+            raise
+        spec = importlib.util.spec_from_loader(fullname, self, origin=target_name)
+        spec.loader_state = (module, getattr(module, "__spec__", None))
+        return spec
+
+    def create_module(self, spec):
+        return spec.loader_state[0]
+
+    def exec_module(self, module):
+        # The import system stamped the alias spec on the module: put cornu's back.
+        alias_spec = getattr(module, "__spec__", None)
+        if alias_spec is not None and alias_spec.loader is self:
+            module.__spec__ = alias_spec.loader_state[1]
+
+
+def _finder():
+    for finder in sys.meta_path:
+        if isinstance(finder, KerasAliasFinder):
+            return finder
+    return None
+
+
+def _refuse_real_keras():
+    """Raise if a real Keras (any module named keras or keras.*) is imported."""
+    for name, module in list(sys.modules.items()):
+        if _target_name(name) is None or module is None:
+            continue
+        expected = sys.modules.get(_target_name(name))
+        if module is not expected:
+            location = getattr(module, "__file__", None) or repr(module)
+            raise RuntimeError(
+                f"cornu.alias_keras(): a real Keras is already imported "
+                f"(sys.modules[{name!r}] comes from {location}). Call "
+                "cornu.alias_keras() before anything imports keras (TensorFlow "
+                "imports an installed Keras when it is imported itself), or run "
+                "the program in a fresh process."
+            )
+
+
+def _keras_backend_to_honour():
+    """``KERAS_BACKEND`` when ``CORNU_BACKEND`` is unset (else None), checked
+    against the backend cornu may already use."""
+    wanted = os.environ.get("KERAS_BACKEND")
+    if not wanted or os.environ.get("CORNU_BACKEND"):
+        return None
+    from cornu import backend as _backend
+
+    if _backend.is_bound() and _backend.get_backend().NAME != wanted:
+        raise RuntimeError(
+            f"cornu.alias_keras(): KERAS_BACKEND={wanted!r}, but cornu's backend "
+            f"{_backend.get_backend().NAME!r} is already in use in this process; "
+            "set KERAS_BACKEND (or CORNU_BACKEND) before starting Python"
+        )
+    return wanted
+
+
+def alias_keras():
+    """Make ``import keras`` (and ``keras.*``) resolve to cornu in this process.
+
+    Returns:
+        The ``cornu`` module (which is now also ``sys.modules["keras"]``).
+
+    Raises:
+        RuntimeError: a real Keras is already imported, or ``KERAS_BACKEND``
+            names a backend other than the one cornu already uses.
+    """
+    import cornu
+
+    keras_backend = _keras_backend_to_honour()
+    _refuse_real_keras()
+    if keras_backend:
+        os.environ["CORNU_BACKEND"] = keras_backend
+    if _finder() is None:
+        sys.meta_path.insert(0, KerasAliasFinder())
+    # Modules the program imported as cornu.X before the alias stay reachable
+    # as keras.X through the finder; keras itself is bound now so that a
+    # later ``import keras`` cannot race with another finder.
+    sys.modules.setdefault(_ALIAS, cornu)
+    return cornu
