@@ -359,3 +359,58 @@ def test_compute_metrics_and_reset_metrics():
     np.testing.assert_allclose(cornu.ops.convert_to_numpy(logs["binary_accuracy"]), expected,
                                rtol=1e-6)
     assert float(cornu.ops.convert_to_numpy(logs["loss"])) == 0.0  # tracker was reset
+
+
+def _jit_program():
+    return """
+import warnings, json, numpy as np, cornu
+from cornu import layers
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 8)).astype("float32"); y = rng.normal(size=(64, 1)).astype("float32")
+out = {}
+for jit in (False, True):
+    model = cornu.Sequential([cornu.Input((8,)), layers.Dense(4, activation="relu"),
+                              layers.Dense(1)])
+    model.set_weights([np.random.default_rng(1).normal(0, 0.3, w.shape).astype("float32")
+                       for w in model.get_weights()])
+    model.compile(cornu.optimizers.Adam(0.01), "mse", jit_compile=jit)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    out[str(jit)] = {"loss": history.history["loss"],
+                     "weights": [w.tolist() for w in model.get_weights()],
+                     "warnings": [str(w.message) for w in caught if "jit_compile" in str(w.message)]}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("compiler", ["working", "missing"])
+def test_torch_jit_compile_runs_the_whole_step_or_falls_back(compiler, backend_name, tmp_path):
+    """jit_compile=True on torch compiles the whole train step (torch.compile with its
+    inductor C++ backend) to the weights of the eager step; with no working C++ compiler
+    it warns once, naming the reason, and trains eagerly to the same weights."""
+    if backend_name != "torch":
+        pytest.skip("torch.compile is the torch backend's compiler (tensorflow: XLA)")
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, OMP_NUM_THREADS="1", TORCHINDUCTOR_CACHE_DIR=str(tmp_path))
+    if compiler == "missing":
+        env["CXX"] = str(tmp_path / "no-such-c++")
+    proc = subprocess.run([sys.executable, "-c", _jit_program()], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    eager, jit = out["False"], out["True"]
+    np.testing.assert_allclose(jit["loss"], eager["loss"], rtol=1e-5)
+    for a, b in zip(jit["weights"], eager["weights"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert eager["warnings"] == []
+    if compiler == "missing":
+        assert len(jit["warnings"]) == 1
+        assert "could not compile" in jit["warnings"][0]
+        assert "C++ compiler" in jit["warnings"][0]
+    else:
+        assert jit["warnings"] == []

@@ -37,14 +37,6 @@ def _batch_size(x):
     return first.shape[0]
 
 
-def _forward(model):
-    """The model's call, compiled with torch.compile under ``jit_compile`` (data parallel)."""
-    call = model.__call__
-    if getattr(model, "jit_compile", False):
-        call = torch.compile(call)
-    return call
-
-
 def value_and_grad(fn, variables):
     """``fn() -> (target, aux)``; returns ``(aux, grads of target w.r.t. variables)``.
 
@@ -101,6 +93,8 @@ def _compiled(step, model):
                 f"'{model.name}' ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
                 "running it eagerly.", stacklevel=2)
             state["fn"] = step
+            for v in model.trainable_variables:  # a graph that ran before the failure
+                v.value.grad = None                # may have left gradients behind
             return step(batch)
 
     return run
