@@ -305,7 +305,9 @@ def test_import_cornu_pulls_in_nothing_else(backend_name):
                                 CORNU_PLUGINS=""))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines == ["['cornu', 'numpy']", f"{backend} False", "[]", "[]"], result.stdout
+    # (numpy at most: the engine classes, which need numpy, are imported on first use)
+    assert lines[0] in ("['cornu']", "['cornu', 'numpy']"), result.stdout
+    assert lines[1:] == [f"{backend} False", "[]", "[]"], result.stdout
 
 
 def test_cornu_distributions_declare_the_hookspec_version():

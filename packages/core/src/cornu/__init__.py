@@ -11,13 +11,7 @@ import importlib as _importlib
 
 from cornu import config
 from cornu.version import __version__
-from cornu.variables import Variable
 from cornu.symbolic import KerasTensor
-from cornu.layer import InputSpec, Layer
-from cornu.models.input_layer import Input, InputLayer
-from cornu.models.model import Model
-from cornu.models.sequential import Sequential
-from cornu.models.functional import Functional
 
 # Families that live in their own distribution.  ``cornu.layers`` and friends
 # resolve lazily (PEP 562) so that ``import cornu`` stays small and a missing
@@ -37,8 +31,15 @@ _CORE_SUBMODULES = (
     "utils", "saving", "random", "backend", "plugins", "models", "engine",
     "dtype_policies", "mixed_precision", "export", "distribution",
 )
-# Top-level names (as in Keras) that live in a lazily imported core submodule.
-_LAZY_NAMES = {"DTypePolicy": "dtype_policies", "FloatDTypePolicy": "dtype_policies"}
+# Top-level names (as in Keras) that live in a lazily imported core submodule.  The
+# engine classes are among them: defining Layer and Variable mixes in the backend's
+# bases (``cornu.backend.mixin_base``), which binds the backend and imports its framework.
+_LAZY_NAMES = {"Variable": "variables", "Layer": "layer", "InputSpec": "layer",
+               "Input": "models.input_layer", "InputLayer": "models.input_layer",
+               "Model": "models.model", "Sequential": "models.sequential",
+               "Functional": "models.functional",
+               "DTypePolicy": "dtype_policies", "FloatDTypePolicy": "dtype_policies",
+               "alias_keras": "_alias"}  # cornu.alias_keras(): `import keras` -> cornu
 
 
 def import_family(name):
@@ -61,7 +62,9 @@ def __getattr__(name):
     if name in _CORE_SUBMODULES:
         return _importlib.import_module(f"cornu.{name}")
     if name in _LAZY_NAMES:
-        return getattr(_importlib.import_module(f"cornu.{_LAZY_NAMES[name]}"), name)
+        value = getattr(_importlib.import_module(f"cornu.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value  # resolved once: later lookups are plain module attributes
+        return value
     raise AttributeError(f"module 'cornu' has no attribute {name!r}")
 
 

@@ -4,6 +4,7 @@ import inspect
 import numpy as np
 
 from cornu import naming, tree
+from cornu.backend import mixin_base
 from cornu.dtype_policies import policy as _policies
 from cornu.dtypes import is_float_dtype
 from cornu.symbolic import KerasTensor, Node, any_symbolic
@@ -122,7 +123,25 @@ def _dtype_name(dtype):
     return str(name)
 
 
-class Layer:
+#: What the backend mixes into every layer (``cornu.backend.mixin_base``): a
+#: ``torch.nn.Module`` on torch, a TensorFlow trackable on tensorflow, else ``object``.
+_LayerBase = mixin_base("Layer")
+#: Whether that base registers the layer's sublayers and variables (``_register_tracked``).
+_BASE_REGISTERS = hasattr(_LayerBase, "_register_tracked")
+
+
+def _base_state_names():
+    probe = _LayerBase.__new__(_LayerBase)
+    _LayerBase.__init__(probe)
+    return frozenset(getattr(probe, "__dict__", ()))
+
+
+#: The instance attributes that the backend's base sets up (torch's ``_modules``, ...):
+#: its bookkeeping, not layer state (walks over a layer's attributes skip them).
+BASE_STATE_ATTRS = _base_state_names()
+
+
+class Layer(_LayerBase):
     """The base class of every layer (Keras 3 semantics).
 
     Subclasses implement ``call`` and usually ``build(input_shape)``, creating
@@ -146,10 +165,15 @@ class Layer:
     #: Warn when a masked input reaches a layer that does not support masking (models
     #: do not warn: their layers carry the masks).
     _warn_dropped_mask = True
+    #: Set on an instance by a backend base that runs hooks around calls (torch's forward
+    #: hooks): concrete calls then go through the base's ``_call_with_hooks``.
+    _call_hooks_active = False
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
-        # Tracking state must exist before a subclass __init__ assigns attributes.
+        # The backend's base first (torch: nn.Module.__init__), then cornu's tracking
+        # state: both must exist before a subclass __init__ assigns attributes.
+        _LayerBase.__init__(obj)
         object.__setattr__(obj, "_layers", [])
         object.__setattr__(obj, "_trainable_variables", [])
         object.__setattr__(obj, "_non_trainable_variables", [])
@@ -217,25 +241,42 @@ class Layer:
     # -- attribute tracking -----------------------------------------------
     def __setattr__(self, name, value):
         if self._tracking and not name.startswith("__"):
-            self._track(value)
+            self._track(value, name)
         object.__setattr__(self, name, value)
 
-    def _track(self, value):
+    def _track(self, value, name=None):
+        """Track a sublayer or variable (or those in a list, tuple or dict).
+
+        ``name`` (the attribute's name) names it for the backend's base (torch's
+        ``named_modules``/``state_dict``, TensorFlow checkpoints); a sublayer without
+        one is named by its index in ``_layers``, a variable by its own name.
+        """
         if isinstance(value, Layer):
             if value is not self and not any(value is x for x in self._layers):
                 self._layers.append(value)
+                if _BASE_REGISTERS:
+                    self._register_tracked(
+                        value, str(len(self._layers) - 1) if name is None else name)
         elif isinstance(value, Variable):
             own = self._trainable_variables if value.trainable else self._non_trainable_variables
             if not any(value is v for v in own):
                 own.append(value)
+                if _BASE_REGISTERS:
+                    self._register_tracked(value, value.name)
         elif isinstance(value, (list, tuple)):
-            for item in value:
+            for i, item in enumerate(value):
                 if isinstance(item, (Layer, Variable)):
-                    self._track(item)
+                    self._track(item, None if name is None else f"{name}_{i}")
         elif isinstance(value, dict):
-            for item in value.values():
+            for key, item in value.items():
                 if isinstance(item, (Layer, Variable)):
-                    self._track(item)
+                    self._track(item, None if name is None else f"{name}_{key}")
+
+    def _untrack_layer(self, layer):
+        """Stop tracking sublayer ``layer`` (``Sequential.pop``)."""
+        object.__setattr__(self, "_layers", [x for x in self._layers if x is not layer])
+        if _BASE_REGISTERS:
+            self._unregister_tracked(layer)
 
     # -- masking --------------------------------------------------------------------
     @property
@@ -522,6 +563,8 @@ class Layer:
             tree.is_nested(first) and any_symbolic(args, kwargs)
         ):
             return self._symbolic_call(args, kwargs)
+        if self._call_hooks_active:  # hooks registered through the backend's base
+            return self._call_with_hooks(args, kwargs)
         if self._check_input_dtypes and (
                 getattr(first, "dtype", None) is not self._input_dtype_ok or len(args) != 1):
             # Keras casts floating inputs to the compute dtype.  A lone input tensor of
@@ -742,6 +785,42 @@ class Layer:
         raise NotImplementedError(
             f"Layer {type(self).__name__} does not implement call()"
         )  # abstract: every concrete layer defines call
+
+    # -- symbolic inputs and outputs (the layer's calls in Functional graphs) --------
+    @property
+    def input(self):
+        """The symbolic input tensor(s) of the layer's first call on symbolic tensors
+        (a list where that call took several), as in Keras 3."""
+        return self._get_node_attribute_at_index(0, "input_tensors", "input")
+
+    @property
+    def output(self):
+        """The symbolic output tensor(s) of the layer's first call on symbolic tensors
+        (a list where that call returned several), as in Keras 3."""
+        return self._get_node_attribute_at_index(0, "outputs", "output")
+
+    def get_input_at(self, node_index):
+        """The symbolic input(s) of the layer's call number ``node_index``."""
+        return self._get_node_attribute_at_index(node_index, "input_tensors", "input")
+
+    def get_output_at(self, node_index):
+        """The symbolic output(s) of the layer's call number ``node_index``."""
+        return self._get_node_attribute_at_index(node_index, "outputs", "output")
+
+    def _get_node_attribute_at_index(self, node_index, attr, attr_name):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined "
+                f"{attr_name}."
+            )
+        if not 0 <= node_index < len(nodes):
+            raise ValueError(
+                f"Asked to get {attr_name} at node {node_index} of layer {self.name}, but "
+                f"the layer has only {len(nodes)} inbound node(s)."
+            )
+        values = getattr(nodes[node_index], attr)
+        return values[0] if isinstance(values, list) and len(values) == 1 else values
 
     # -- config ----------------------------------------------------------------------
     def get_config(self):

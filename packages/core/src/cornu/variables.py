@@ -1,7 +1,10 @@
 """``cornu.Variable``: a named, optionally trainable tensor owned by a layer or optimizer."""
+import contextlib
+
 import numpy as np
 
 from cornu import config
+from cornu.backend import mixin_base
 from cornu.dtypes import is_float_dtype
 
 #: The dtype float variables are read in while a mixed-precision layer runs ``call``
@@ -16,13 +19,15 @@ def _backend():
     return get_backend()
 
 
-class Variable:
+class Variable(mixin_base("Variable")):
     """A mutable tensor whose storage is the backend's own variable type.
 
     ``value`` is the native handle (a ``torch.nn.Parameter`` on torch, a
     ``tf.Variable`` on tensorflow), so framework code (autograd, optimizers,
     ``tf.function``) sees a real variable.  Every ``cornu.ops`` function
-    accepts a ``Variable`` where it accepts a tensor.
+    accepts a ``Variable`` where it accepts a tensor.  The backend may supply a
+    base class (``cornu.backend.mixin_base``): on tensorflow it makes the
+    variable a resource variable for ``tf.GradientTape`` and a checkpoint trackable.
 
     Args:
         initializer: an initial value (array-like) or a callable
@@ -44,13 +49,17 @@ class Variable:
             raise ValueError(
                 f"Variable name must be a string without '/', received {name!r}"
             )
+        init_scope = getattr(backend.core, "init_scope", contextlib.nullcontext)
         if callable(initializer):
             if shape is None:
                 raise ValueError(
                     f"Variable {name!r}: a shape is required with a callable initializer"
                 )
             dtype = backend.core.standardize_dtype(dtype or config.floatx())
-            value = initializer(tuple(shape), dtype=dtype)
+            # Under the backend's init scope: a variable first created inside a compiled
+            # step or a symbolic trace is still created (and initialized) eagerly.
+            with init_scope():
+                value = initializer(tuple(shape), dtype=dtype)
         else:
             value = initializer
             if dtype is None:
@@ -68,7 +77,8 @@ class Variable:
         self.aggregation = aggregation
         self.synchronization = synchronization
         self._core = backend.core  # bound once: assign* are on the hot path of metrics
-        self._value = backend.core.make_variable(value, dtype, self._trainable, self.path)
+        with init_scope():
+            self._value = backend.core.make_variable(value, dtype, self._trainable, self.path)
         if shape is not None and tuple(self.shape) != tuple(shape):
             raise ValueError(
                 f"Variable {self.path!r}: initial value has shape {tuple(self.shape)}, "

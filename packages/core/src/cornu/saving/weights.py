@@ -67,7 +67,7 @@ _SKIP_ATTRS = frozenset(("_layers", "_trainable_variables", "_non_trainable_vari
 
 def _children(obj):
     """(name, child) pairs in the Keras walk order (a child may be a container list)."""
-    from cornu.layer import Layer
+    from cornu.layer import BASE_STATE_ATTRS, Layer
     from cornu.models.functional import Functional
     from cornu.models.sequential import Sequential
 
@@ -79,8 +79,8 @@ def _children(obj):
         return []
     public, private = [], []
     for attr, value in sorted(vars(obj).items()):
-        if attr in _SKIP_ATTRS or attr.startswith("__"):
-            continue
+        if attr in _SKIP_ATTRS or attr in BASE_STATE_ATTRS or attr.startswith("__"):
+            continue  # (the backend base's registries repeat the layers held elsewhere)
         if isinstance(value, dict):
             value = list(value.values())
         if isinstance(value, Layer) and value is not obj:

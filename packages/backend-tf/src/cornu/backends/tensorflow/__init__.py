@@ -9,7 +9,7 @@ import importlib as _importlib
 
 NAME = "tensorflow"
 _SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer",
-               "rnn", "distribute")
+               "rnn", "distribute", "bases")
 
 
 def __getattr__(name):

@@ -86,6 +86,11 @@ def device_name():
 
 
 # -- variables --------------------------------------------------------------
+#: Variables are created and initialized under it (``cornu.Variable``): a layer that
+#: builds inside a tf.function or a symbolic trace still gets eager ``tf.Variable``s.
+init_scope = tf.init_scope
+
+
 def make_variable(value, dtype, trainable, name):
     tensor = convert_to_tensor(value, dtype=dtype)
     differentiable = tensor.dtype.is_floating or tensor.dtype.is_complex

@@ -8,7 +8,7 @@ import importlib as _importlib
 
 NAME = "torch"
 _SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer",
-               "rnn", "distribute")
+               "rnn", "distribute", "bases")
 
 
 def __getattr__(name):

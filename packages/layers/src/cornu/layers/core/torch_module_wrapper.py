@@ -55,9 +55,18 @@ class TorchModuleWrapper(Layer):
         from cornu.backends.torch.core import DEFAULT_DEVICE
 
         self.module = module.to(DEFAULT_DEVICE)
+        # The wrapper is an nn.Module (cornu layers are, on torch): the wrapped module is
+        # its submodule, so parameters()/state_dict() list the module's parameters once,
+        # under ``module.<name>``, as in Keras.
+        self._modules["module"] = self.module
         self.output_shape = None if output_shape is None else tuple(output_shape)
         self._track_module_parameters()
         self.built = True
+
+    def _register_tracked(self, value, name):
+        if isinstance(value, Variable):
+            return  # the wrapped module's own parameters: registered there already
+        super()._register_tracked(value, name)
 
     def _track_module_parameters(self):
         # Each parameter becomes a Variable whose native handle replaces the module's
@@ -73,9 +82,6 @@ class TorchModuleWrapper(Layer):
                                 path=f"{self.name}/{qualified.replace('.', '_')}")
             owner._parameters[leaf] = variable.value
             self._track(variable)
-
-    def parameters(self, recurse=True):
-        return self.module.parameters(recurse=recurse)
 
     def call(self, *args, training=None, **kwargs):
         if training:
