@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from cornu import tree
+from cornu import ops, tree
 from cornu.engine import compile_utils, data_adapters
 from cornu.engine.callbacks import CallbackList
 
@@ -352,10 +352,10 @@ class Trainer:
             self.optimizer.apply(grads, variables)
         else:
             _, (y_pred, loss) = objective()
-        from cornu import ops
-
         self._loss_tracker.update_state(ops.stop_gradient(loss), _batch_size(x))
-        return tree.map_structure(ops.stop_gradient, y_pred)
+        if tree.is_nested(y_pred):
+            return tree.map_structure(ops.stop_gradient, y_pred)
+        return ops.stop_gradient(y_pred)
 
     def _test_update(self, x, y, sample_weight):
         y_pred = self(x, training=False)
@@ -745,8 +745,6 @@ def _groups(batches, size, first_step):
 
 def _concat(outputs):
     """The outputs of several batches as one (a structure of tensors)."""
-    from cornu import ops
-
     flat = [tree.flatten(o) for o in outputs]
     joined = [ops.concatenate([f[i] for f in flat], axis=0) for i in range(len(flat[0]))]
     return tree.pack_sequence_as(outputs[0], joined)
@@ -769,8 +767,6 @@ def _flat_logs(logs):
 
 def _batch_size(x):
     """The number of samples in the batch ``x`` (a tensor inside a compiled graph)."""
-    from cornu import ops
-
     first = x if not tree.is_nested(x) else tree.flatten(x)[0]
     return ops.shape(first)[0]
 

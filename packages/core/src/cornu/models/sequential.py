@@ -196,7 +196,9 @@ class Sequential(Model):
                 custom_objects=custom_objects, kind="layer")
             for rec in config["layers"]
         ]
-        model = cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))
+        extra = {"dtype": config["dtype"]} if config.get("dtype") is not None else {}
+        model = cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True),
+                    **extra)
         shape = config.get("build_input_shape")
         if not model.built and shape:
             model.build(tuple(shape))
