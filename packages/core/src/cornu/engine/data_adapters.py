@@ -124,21 +124,11 @@ def _np(a):
 
 
 def _unpack(batch):
-    """(x, y, sample_weight) from whatever a generator or dataset yields."""
-    if isinstance(batch, tuple):
-        if len(batch) == 1:
-            return batch[0], None, None
-        if len(batch) == 2:
-            return batch[0], batch[1], None
-        if len(batch) == 3:
-            return batch
-        raise ValueError(
-            "Data should be x, (x,), (x, y) or (x, y, sample_weight); received a tuple of "
-            f"length {len(batch)}"
-        )
-    if isinstance(batch, list) and len(batch) in (2, 3) and all(_is_array(b) for b in batch):
-        return tuple(batch) + (None,) * (3 - len(batch))
-    return batch, None, None
+    """(x, y, sample_weight) from whatever a generator or dataset yields (a list that is
+    not 2 or 3 arrays is one structure of inputs)."""
+    if isinstance(batch, list) and not (len(batch) in (2, 3) and all(_is_array(b) for b in batch)):
+        return batch, None, None
+    return unpack_x_y_sample_weight(batch)
 
 
 def unpack_x_y_sample_weight(data):
