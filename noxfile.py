@@ -6,6 +6,7 @@
     nox -s integration-torch    everything installed (editable), all of tests/, torch backend
     nox -s demo -- --epochs 3   examples/fashion_mnist.py (CORNU_BACKEND picks the backend)
     nox -s bench                benchmarks/run.py against Keras 3 and hand-written loops
+    nox -s docs                 the documentation site (mkdocs.yml, docs/), built --strict
 
 Every install is pinned by ``constraints.txt``.  Wheels are built with the hatchling of
 the interpreter that runs nox (scripts/test.sh puts it there) and without build
@@ -91,9 +92,12 @@ EXTRAS = {"backend-tf": "[cpu]", "callbacks": "[tensorboard]"}
 #: What the tests compare against, and what they run with.
 TEST_DEPS = ["pytest"]
 REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard"]
+#: What the documentation site is built with (session `docs`; versions in constraints.txt).
+DOCS_DEPS = ["mkdocs", "mkdocs-material", "mkdocstrings[python]", "ruff"]  # ruff: signatures
 
 DEFAULT_SESSIONS = [
     "lint",
+    "docs",
     "wheels",
     *(f"tests-{name}" for name in PACKAGES),
     "integration-torch",
@@ -433,6 +437,31 @@ def plugins(session: nox.Session) -> None:
                report=f"{session.name}-backend-numpy")
     session.run("python", "-m", "pip", "uninstall", "-y", "-q", "cornu-plugin-template")
     session.run("python", "-c", _TEMPLATE_STATE, "absent")
+
+
+# --------------------------------------------------------------------------------------
+# docs: the documentation site, built with --strict
+# --------------------------------------------------------------------------------------
+@nox.session
+def docs(session: nox.Session) -> None:
+    """mkdocs build --strict (mkdocs.yml, docs/) into a temp dir: links, nav, API reference.
+
+    cornu-core and the families are installed editable as in the integration sessions
+    (the API reference reads the sources statically, so no framework is needed); a
+    broken link, a page missing from the nav or a docstring reference that does not
+    resolve fails the build.  The guides' code runs in tests/docs, on both backends, in
+    the integration sessions.  `-- --verbose` etc. go to mkdocs.
+    """
+    install_editable(session, ["core", *FAMILIES], *DOCS_DEPS)
+    session.run("python", "-m", "pip", "check")
+    site = Path(session.create_tmp()).resolve() / "site"
+    shutil.rmtree(site, ignore_errors=True)
+    session.run(
+        "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+        "--site-dir", str(site), *session.posargs,
+        env={"NO_MKDOCS_2_WARNING": "1"},  # Material's notice about MkDocs 2, not ours
+    )
+    session.log(f"site built in {site}")
 
 
 # --------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ class Conv1D(BaseConv):
     """1D convolution over ``(batch, steps, channels)`` (or channels-first) inputs.
 
     Args:
-        filters, kernel_size, strides, padding, data_format, dilation_rate, groups,
-        activation, use_bias, initializers, regularizers, constraints: see
+        filters, kernel_size, strides, padding, data_format, dilation_rate: see ``BaseConv``.
+        groups, activation, use_bias, initializers, regularizers, constraints: see
             ``BaseConv``.  ``padding="causal"`` left-pads the time axis by
             ``dilation_rate * (kernel_size - 1)`` so that ``output[t]`` only
             depends on ``input[:t + 1]``.

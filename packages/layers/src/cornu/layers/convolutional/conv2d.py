@@ -6,8 +6,8 @@ class Conv2D(BaseConv):
     """2D convolution over ``(batch, height, width, channels)`` (or channels-first) inputs.
 
     Args:
-        filters, kernel_size, strides, padding, data_format, dilation_rate, groups,
-        activation, use_bias, initializers, regularizers, constraints: see
+        filters, kernel_size, strides, padding, data_format, dilation_rate: see ``BaseConv``.
+        groups, activation, use_bias, initializers, regularizers, constraints: see
             ``BaseConv``.
 
     Kernel shape: ``kernel_size + (input_channels // groups, filters)``.

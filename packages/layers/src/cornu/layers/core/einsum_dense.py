@@ -97,8 +97,8 @@ class EinsumDense(Layer):
             ``None`` entries are inferred from the input).
         activation: the activation function.
         bias_axes: the output letters that get a bias (None: no bias).
-        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-        kernel_constraint, bias_constraint: for the weights.
+        kernel_initializer, bias_initializer: for the weights.
+        kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint: for the weights.
         lora_rank, lora_alpha, gptq_unpacked_column_size, quantization_config:
             accepted for Keras compatibility; only None is supported.
 

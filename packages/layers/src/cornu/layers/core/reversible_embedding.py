@@ -12,8 +12,8 @@ class ReversibleEmbedding(Embedding):
     it has its own ``reverse_embeddings`` weight.
 
     Args:
-        input_dim, output_dim, embeddings_initializer, embeddings_regularizer,
-        embeddings_constraint, mask_zero: as in ``Embedding``.
+        input_dim, output_dim, embeddings_initializer: as in ``Embedding``.
+        embeddings_regularizer, embeddings_constraint, mask_zero: as in ``Embedding``.
         tie_weights: share the matrix between both directions.
         reverse_dtype: the dtype of the reverse projection (default: the layer's).
         logit_soft_cap: if set, logits become ``tanh(logits / cap) * cap``.

@@ -22,9 +22,9 @@ class BatchNormalization(Layer):
         epsilon: float added to the variance.
         center: add the learned offset ``beta``.
         scale: multiply by the learned ``gamma``.
-        beta_initializer, gamma_initializer, moving_mean_initializer,
-        moving_variance_initializer, beta_regularizer, gamma_regularizer,
-        beta_constraint, gamma_constraint: for the weights.
+        beta_initializer, gamma_initializer: for the weights.
+        moving_mean_initializer, moving_variance_initializer: for the moving statistics.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: for the weights.
         synchronized: passed to ``cornu.ops.moments`` (cross-replica statistics
             where the backend supports them).
         renorm, renorm_clipping, renorm_momentum: accepted for Keras

@@ -16,8 +16,8 @@ class GroupNormalization(Layer):
         axis: the channel axis (default -1).
         epsilon: float added to the variance.
         center, scale: learn an offset ``beta`` / a scale ``gamma`` per channel.
-        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-        beta_constraint, gamma_constraint: for the weights.
+        beta_initializer, gamma_initializer: for the weights.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: for the weights.
 
     Weights, in order: ``gamma`` ``(channels,)``, ``beta`` ``(channels,)``.
     """

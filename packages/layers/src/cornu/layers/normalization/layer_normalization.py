@@ -15,8 +15,8 @@ class LayerNormalization(Layer):
         epsilon: float added to the variance.
         center: add the learned offset ``beta``.
         scale: multiply by the learned ``gamma``.
-        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-        beta_constraint, gamma_constraint: for the weights.
+        beta_initializer, gamma_initializer: for the weights.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: for the weights.
         rms_scaling: deprecated in Keras (scales by the variance, no centering);
             kept for compatibility.
 
