@@ -13,6 +13,7 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _requested_backend = None  # set by set_backend() before the backend is bound
+_TRACEBACK_FILTERING = True
 
 _VALID_FLOATX = ("float16", "bfloat16", "float32", "float64")
 
@@ -98,6 +99,26 @@ def standardize_data_format(data_format):
     return data_format
 
 
+def enable_traceback_filtering():
+    """Turn traceback filtering on (the default): an error raised inside ``fit``,
+    ``evaluate``, ``predict``, the ``*_on_batch`` methods or a top-level layer call
+    reaches the user with cornu's and the framework's frames dropped, as the
+    exception first raised (not the framework's wrapper around it)."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = True
+
+
+def disable_traceback_filtering():
+    """Turn traceback filtering off: errors keep every frame, as raised."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = False
+
+
+def is_traceback_filtering_enabled():
+    """Whether traceback filtering is on (see ``enable_traceback_filtering``)."""
+    return _TRACEBACK_FILTERING
+
+
 def requested_backend():
     """The backend name the user asked for, or None to use the installed default."""
     env = os.environ.get("CORNU_BACKEND")
@@ -144,3 +165,18 @@ def dtype_policy():
     from cornu.dtype_policies import policy as _policies
 
     return _policies.dtype_policy()
+
+
+def enable_unsafe_deserialization():
+    """Turn safe mode off for the whole process, as
+    ``keras.config.enable_unsafe_deserialization``: loading may then rebuild lambdas
+    and other configs that run code, whatever ``safe_mode`` a call passes.  Only for
+    files you trust."""
+    from cornu import serialization
+
+    serialization.enable_unsafe_deserialization()
+
+
+def is_nnx_enabled():
+    """Always False: Flax NNX is a JAX feature, and cornu has no JAX backend."""
+    return False

@@ -3,10 +3,12 @@ import inspect
 
 import numpy as np
 
+from cornu import config as _config
 from cornu import naming, tree
 from cornu.backend import mixin_base
 from cornu.dtype_policies import policy as _policies
 from cornu.dtypes import is_float_dtype
+from cornu.engine import traceback_utils as _traceback_utils
 from cornu.symbolic import KerasTensor, Node, any_symbolic
 from cornu.variables import Variable, autocast_scope
 
@@ -139,6 +141,16 @@ def _base_state_names():
 #: The instance attributes that the backend's base sets up (torch's ``_modules``, ...):
 #: its bookkeeping, not layer state (walks over a layer's attributes skip them).
 BASE_STATE_ATTRS = _base_state_names()
+
+
+class _SublayersAttribute:
+    """``layer.layers``: the tracked sublayers, until an instance assigns its own
+    ``layers`` (a non-data descriptor: the instance's attribute then wins)."""
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        return list(obj._layers)
 
 
 class Layer(_LayerBase):
@@ -395,9 +407,9 @@ class Layer(_LayerBase):
         for layer in self._layers:
             layer.trainable = value
 
-    @property
-    def layers(self):
-        return list(self._layers)
+    #: The tracked sublayers, as a plain attribute a subclass may assign (keras-tcn sets
+    #: ``self.layers = []``): Keras has a ``layers`` property on ``Model`` only.
+    layers = _SublayersAttribute()
 
     @property
     def weights(self):
@@ -558,62 +570,71 @@ class Layer(_LayerBase):
 
     # -- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        first = args[0] if args else next(iter(kwargs.values()), None)
-        if isinstance(first, KerasTensor) or (
-            tree.is_nested(first) and any_symbolic(args, kwargs)
-        ):
-            return self._symbolic_call(args, kwargs)
-        if self._call_hooks_active:  # hooks registered through the backend's base
-            return self._call_with_hooks(args, kwargs)
-        if self._check_input_dtypes and (
-                getattr(first, "dtype", None) is not self._input_dtype_ok or len(args) != 1):
-            # Keras casts floating inputs to the compute dtype.  A lone input tensor of
-            # the dtype that needed nothing last time costs only the test above (so a
-            # float32 model pays one attribute read per layer call).
-            args, kwargs = self._convert_inputs(args, kwargs)
+        # The outermost call re-raises an error with cornu's and the framework's frames
+        # dropped (config.disable_traceback_filtering()); no cost unless one is raised.
+        try:
             first = args[0] if args else next(iter(kwargs.values()), None)
-        spec = self.input_spec
-        if not self.built:
-            if spec is not None:  # check before building wrong weights from a bad input
-                self._check_inputs(spec, first)
-            self._build_with(_shape_of(first))
+            if isinstance(first, KerasTensor) or (
+                tree.is_nested(first) and any_symbolic(args, kwargs)
+            ):
+                return self._symbolic_call(args, kwargs)
+            if self._call_hooks_active:  # hooks registered through the backend's base
+                return self._call_with_hooks(args, kwargs)
+            if self._check_input_dtypes and (
+                    getattr(first, "dtype", None) is not self._input_dtype_ok or len(args) != 1):
+                # Keras casts floating inputs to the compute dtype.  A lone input tensor of
+                # the dtype that needed nothing last time costs only the test above (so a
+                # float32 model pays one attribute read per layer call).
+                args, kwargs = self._convert_inputs(args, kwargs)
+                first = args[0] if args else next(iter(kwargs.values()), None)
             spec = self.input_spec
-        if spec is not None:
-            self._check_inputs(spec, first)
-        # Masks ride on the tensors as ``_keras_mask`` (Keras 3); no mask costs one check.
-        mask = getattr(first, "_keras_mask", None)
-        masked = mask is not None or self._mask_aware
-        if masked:
-            mask = self._prepare_mask(first, kwargs, mask)
-        if self._call_has_training:
-            training = kwargs.get("training")
-        else:
-            training = kwargs.pop("training", None)
-        context_training = _context.training
-        call = self.call
-        if self._autocast_dtype is not None or autocast_scope[0] is not None:
-            call = self._call_in_autocast_scope
-        if context_training is _UNSET:  # the outermost call sets the context
-            if _added_losses[0]:
-                self._clear_losses()
-            training = bool(training) if training is not None else False
+            if not self.built:
+                if spec is not None:  # check before building wrong weights from a bad input
+                    self._check_inputs(spec, first)
+                self._build_with(_shape_of(first))
+                spec = self.input_spec
+            if spec is not None:
+                self._check_inputs(spec, first)
+            # Masks ride on the tensors as ``_keras_mask`` (Keras 3); no mask costs one check.
+            mask = getattr(first, "_keras_mask", None)
+            masked = mask is not None or self._mask_aware
+            if masked:
+                mask = self._prepare_mask(first, kwargs, mask)
             if self._call_has_training:
-                kwargs["training"] = training
-            _context.training = training
-            try:
+                training = kwargs.get("training")
+            else:
+                training = kwargs.pop("training", None)
+            context_training = _context.training
+            call = self.call
+            if self._autocast_dtype is not None or autocast_scope[0] is not None:
+                call = self._call_in_autocast_scope
+            if context_training is _UNSET:  # the outermost call sets the context
+                if _added_losses[0]:
+                    self._clear_losses()
+                training = bool(training) if training is not None else False
+                if self._call_has_training:
+                    kwargs["training"] = training
+                _context.training = training
+                try:
+                    outputs = call(*args, **kwargs)
+                finally:
+                    _context.training = _UNSET
+            else:
+                if self._call_has_training and training is None:
+                    kwargs["training"] = context_training
                 outputs = call(*args, **kwargs)
-            finally:
-                _context.training = _UNSET
-        else:
-            if self._call_has_training and training is None:
-                kwargs["training"] = context_training
-            outputs = call(*args, **kwargs)
-        if masked:
-            self._set_mask_metadata(first, outputs, mask)
-        if self.activity_regularizer is not None:
-            for out in tree.flatten(outputs):
-                self.add_loss(self.activity_regularizer(out))
-        return outputs
+            if masked:
+                self._set_mask_metadata(first, outputs, mask)
+            if self.activity_regularizer is not None:
+                for out in tree.flatten(outputs):
+                    self.add_loss(self.activity_regularizer(out))
+            return outputs
+        except Exception as err:
+            if _context.training is not _UNSET or not _config._TRACEBACK_FILTERING:
+                raise  # an inner call (the outermost one filters) or filtering is off
+            # No ``from``: the exception keeps its own ``__cause__``.
+            err = _traceback_utils.filter_exception(err)
+            raise err  # cornu's frames hidden: cornu.config.disable_traceback_filtering()
 
     # -- autocasting ---------------------------------------------------------------
     def _scope_dtype(self):

@@ -15,6 +15,7 @@ import numpy as np
 from cornu import ops, tree
 from cornu.engine import compile_utils, data_adapters
 from cornu.engine.callbacks import CallbackList
+from cornu.engine.traceback_utils import filter_traceback
 
 
 def _backend():
@@ -487,12 +488,20 @@ class Trainer:
             self.optimizer.build(self.trainable_variables)
 
     # -- fit ------------------------------------------------------------------------
+    @filter_traceback
     @_with_distribution
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None,
             validation_steps=None, validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` epochs; returns the ``History`` callback."""
+        _check_count("fit", "batch_size", batch_size)
+        _check_count("fit", "epochs", epochs, minimum=0, allow_none=False)
+        _check_count("fit", "initial_epoch", initial_epoch, minimum=0, allow_none=False)
+        _check_count("fit", "steps_per_epoch", steps_per_epoch)
+        _check_count("fit", "validation_steps", validation_steps)
+        _check_count("fit", "validation_batch_size", validation_batch_size)
+        _check_validation_freq(validation_freq)
         self._assert_compiled("fit")
         if verbose == "auto":
             verbose = 1
@@ -601,10 +610,13 @@ class Trainer:
         return max(int(epoch), initial_epoch), int(step or 0)
 
     # -- evaluate -----------------------------------------------------------------
+    @filter_traceback
     @_with_distribution
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the given data (a list, a scalar, or a dict)."""
+        _check_count("evaluate", "batch_size", batch_size)
+        _check_count("evaluate", "steps", steps)
         self._assert_compiled("evaluate")
         if verbose == "auto":
             verbose = 1
@@ -647,9 +659,12 @@ class Trainer:
         return logs
 
     # -- predict -------------------------------------------------------------------
+    @filter_traceback
     @_with_distribution
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for the inputs ``x``, as numpy arrays (batched; no gradient)."""
+        _check_count("predict", "batch_size", batch_size)
+        _check_count("predict", "steps", steps)
         if verbose == "auto":
             verbose = 1
         adapter = data_adapters.get_data_adapter(x, batch_size=batch_size, steps=steps,
@@ -681,6 +696,7 @@ class Trainer:
         return _concat_to_numpy(outputs)
 
     # -- single batches ---------------------------------------------------------------
+    @filter_traceback
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient update on one batch; returns the loss and metrics."""
         self._assert_compiled("train_on_batch")
@@ -691,6 +707,7 @@ class Trainer:
         logs = self.make_train_function()((batch,))
         return self._batch_result(logs, return_dict)
 
+    @filter_traceback
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics on one batch."""
         self._assert_compiled("test_on_batch")
@@ -701,6 +718,7 @@ class Trainer:
         logs = self.make_test_function()((batch,))
         return self._batch_result(logs, return_dict)
 
+    @filter_traceback
     def predict_on_batch(self, x):
         """Outputs for one batch, as numpy arrays."""
         batch = next(iter(data_adapters.get_data_adapter(x, batch_size=_num_samples(x))))
@@ -806,6 +824,37 @@ def _attribute_metrics(owner):
 
 def _num_samples(x):
     return int(tree.flatten(x)[0].shape[0])
+
+
+def _check_count(method, name, value, minimum=1, allow_none=True):
+    """A ValueError naming ``name`` unless ``value`` is an integer >= ``minimum`` (or
+    None where allowed), checked before any work: a negative ``batch_size`` would
+    otherwise end in an unrelated error far from the call."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{method}(): {name} must be {kind}{' or None' if allow_none else ''}"
+                         f", received {value!r}")
+
+
+def _check_validation_freq(freq):
+    """``validation_freq``: a positive integer, or a collection of epochs (1-based)."""
+    if isinstance(freq, bool):
+        ok = False
+    elif isinstance(freq, (int, np.integer)):
+        ok = freq >= 1
+    else:
+        try:
+            ok = all(isinstance(e, (int, np.integer)) and not isinstance(e, bool) and e >= 1
+                     for e in freq)
+        except TypeError:
+            ok = False
+    if not ok:
+        raise ValueError(
+            "fit(): validation_freq must be a positive integer (validate every N epochs) "
+            f"or a collection of epoch numbers (1-based), received {freq!r}"
+        )
 
 
 def _should_validate(epoch, freq):

@@ -91,6 +91,37 @@ def device_name():
 init_scope = tf.init_scope
 
 
+def traceback_excluded_paths():
+    """The directories whose frames cornu's traceback filtering drops (TensorFlow's)."""
+    import os
+
+    return (os.path.join(os.path.dirname(os.path.abspath(tf.__file__)), ""),)
+
+
+def unwrap_exception(err):
+    """The exception first raised, where ``err`` is AutoGraph's re-raise of it (the
+    "in user code:" report a ``tf.function`` trace makes of an error in converted
+    code; the original is its ``__context__``, carrying the same metadata).  A
+    runtime error of a compiled step ("Graph execution error:", then the Python
+    frames that built the failing op) keeps its type and the op's own message."""
+    metadata = getattr(err, "ag_error_metadata", None)
+    while metadata is not None:
+        inner = err.__context__
+        if inner is None or getattr(inner, "ag_error_metadata", None) is None:
+            break
+        err, metadata = inner, inner.ag_error_metadata
+    if isinstance(err, tf.errors.OpError) and err.message.startswith("Graph execution error:"):
+        parts = err.message.split("\n\n")
+        last_frame = max((i for i, p in enumerate(parts) if p.startswith("  File ")), default=-1)
+        message = "\n\n".join(parts[last_frame + 1:]).strip()
+        if message:
+            try:
+                return type(err)(err.node_def, err.op, message)
+            except TypeError:  # OpError itself: the error code is an argument
+                return tf.errors.OpError(err.node_def, err.op, message, err.error_code)
+    return err
+
+
 def make_variable(value, dtype, trainable, name):
     tensor = convert_to_tensor(value, dtype=dtype)
     differentiable = tensor.dtype.is_floating or tensor.dtype.is_complex

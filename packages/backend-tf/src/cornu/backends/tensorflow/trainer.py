@@ -50,6 +50,8 @@ def make_slicer(data):
             stop = min(start + batch_size, num_samples)
             sizes.append(stop - start)
             pieces.append(order[start:stop])
+        if not pieces:  # no samples: no batches (fit/predict then say "received no data")
+            return
         # One conversion and one split per epoch: no eager op per step.
         for index in tf.split(tf.constant(np.concatenate(pieces)), sizes):
             yield IndexedBatch(data, index)
@@ -81,10 +83,12 @@ def _batch_size(x):
 
 
 def _compile(fn, model):
+    # No AutoGraph (as Keras 3's steps): cornu's code is graph-safe Python, and an error
+    # raised while tracing reaches the user as raised, not re-wrapped "in user code:".
     if getattr(model, "run_eagerly", False):
         return fn
     return tf.function(fn, jit_compile=bool(getattr(model, "jit_compile", False)),
-                       reduce_retracing=True)
+                       reduce_retracing=True, autograph=False)
 
 
 def value_and_grad(fn, variables):

@@ -97,6 +97,13 @@ def device_name():
 
 
 # -- variables --------------------------------------------------------------
+def traceback_excluded_paths():
+    """The directories whose frames cornu's traceback filtering drops (PyTorch's)."""
+    import os
+
+    return (os.path.join(os.path.dirname(os.path.abspath(torch.__file__)), ""),)
+
+
 def make_variable(value, dtype, trainable, name):
     tensor = convert_to_tensor(value, dtype=dtype).detach().clone()
     differentiable = tensor.is_floating_point() or tensor.is_complex()
