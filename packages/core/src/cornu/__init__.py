@@ -10,7 +10,7 @@ __path__ = __import__("pkgutil").extend_path(__path__, __name__)  # noqa: F821
 import importlib as _importlib
 
 from cornu import config
-from cornu.version import __version__
+from cornu._version import __version__, cornu_version, keras_version, version
 from cornu.symbolic import KerasTensor
 
 # Families that live in their own distribution.  ``cornu.layers`` and friends
@@ -39,7 +39,12 @@ _LAZY_NAMES = {"Variable": "variables", "Layer": "layer", "InputSpec": "layer",
                "Model": "models.model", "Sequential": "models.sequential",
                "Functional": "models.functional",
                "DTypePolicy": "dtype_policies", "FloatDTypePolicy": "dtype_policies",
-               "alias_keras": "_alias"}  # cornu.alias_keras(): `import keras` -> cornu
+               "alias_keras": "_alias",  # cornu.alias_keras(): `import keras` -> cornu
+               "Initializer": "initializers", "Regularizer": "regularizers",
+               "name_scope": "naming"}
+# Top-level Keras names whose class lives in a family (resolved on first use, so that a
+# missing family names its distribution).
+_FAMILY_NAMES = {"Optimizer": "optimizers", "Loss": "losses", "Metric": "metrics"}
 
 
 def import_family(name):
@@ -61,6 +66,10 @@ def __getattr__(name):
         return import_family(name)
     if name in _CORE_SUBMODULES:
         return _importlib.import_module(f"cornu.{name}")
+    if name in _FAMILY_NAMES:
+        value = getattr(import_family(_FAMILY_NAMES[name]), name)
+        globals()[name] = value
+        return value
     if name in _LAZY_NAMES:
         value = getattr(_importlib.import_module(f"cornu.{_LAZY_NAMES[name]}"), name)
         globals()[name] = value  # resolved once: later lookups are plain module attributes
@@ -69,4 +78,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_FAMILIES) | set(_CORE_SUBMODULES) | set(_LAZY_NAMES))
+    return sorted(set(globals()) | set(_FAMILIES) | set(_CORE_SUBMODULES) | set(_LAZY_NAMES)
+                  | set(_FAMILY_NAMES))

@@ -18,6 +18,13 @@ Rules:
   cornu's backend is already in use and differs, the call refuses.
 * ``keras.X`` for a module cornu does not have (``keras.src...``) fails with
   a ``ModuleNotFoundError`` that says the name was aliased to cornu.
+* ``keras.__version__`` and ``keras.version()`` give the Keras API version cornu
+  implements (``cornu.keras_version``, "3.15.x"): since ``keras`` *is* ``cornu``,
+  the alias sets ``cornu.__version__`` to it for this process; cornu's own
+  version stays in ``cornu.cornu_version`` (and ``cornu.version.__version__``).
+  TensorFlow's ``tf.keras`` then loads ``keras._tf_keras.keras``, which the alias
+  maps onto ``cornu._tf_keras`` (cornu's names; a ``backend`` with TF-Keras's legacy
+  functions too), as it maps ``from tensorflow.keras import ...``.
 * Calling it twice is harmless.
 """
 import importlib
@@ -32,10 +39,27 @@ _ALIAS = "keras"
 _TARGET = "cornu"
 
 
+#: ``keras._tf_keras.keras`` is where TensorFlow's ``tf.keras`` loader finds Keras 3
+#: (when ``keras.__version__`` starts with "3."): it is ``cornu._tf_keras``, whose
+#: attributes are cornu's except ``backend`` (which adds TF-Keras's legacy backend
+#: functions).  (A compatibility path, not public API.)
+_TF_KERAS_PARENT = _ALIAS + "._tf_keras"
+_TF_KERAS = _TF_KERAS_PARENT + ".keras"
+#: ``from tensorflow.keras import layers`` (a real Keras 3 puts ``keras/_tf_keras`` on
+#: ``tensorflow.__path__``): under the alias, ``tensorflow.keras.X`` is ``cornu.X`` too.
+_TF_IMPORT = "tensorflow.keras"
+
+
 def _target_name(fullname):
     """``keras`` -> ``cornu``, ``keras.a.b`` -> ``cornu.a.b``; None for other names."""
     if fullname == _ALIAS:
         return _TARGET
+    for prefix in (_TF_KERAS, _TF_IMPORT):
+        if fullname == prefix or fullname == prefix + ".backend":
+            # tf.keras is cornu with TF-Keras's legacy backend functions (cornu._tf_keras)
+            return _TARGET + "._tf_keras" + ("_backend" if fullname != prefix else "")
+        if fullname.startswith(prefix + "."):
+            return _TARGET + fullname[len(prefix):]
     if fullname.startswith(_ALIAS + "."):
         return _TARGET + fullname[len(_ALIAS):]
     return None
@@ -50,6 +74,12 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """
 
     def find_spec(self, fullname, path=None, target=None):
+        if fullname == _TF_KERAS_PARENT:  # a bare package holding ``keras`` (below)
+            module = type(sys)(fullname, "tf.keras's path to Keras 3: cornu")
+            module.__path__ = []
+            spec = importlib.util.spec_from_loader(fullname, self, is_package=True)
+            spec.loader_state = (module, None)
+            return spec
         target_name = _target_name(fullname)
         if target_name is None:
             return None
@@ -79,7 +109,8 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         # The import system stamped the alias spec on the module: put cornu's back.
         alias_spec = getattr(module, "__spec__", None)
-        if alias_spec is not None and alias_spec.loader is self:
+        if (alias_spec is not None and alias_spec.loader is self
+                and alias_spec.loader_state[1] is not None):
             module.__spec__ = alias_spec.loader_state[1]
 
 
@@ -93,7 +124,8 @@ def _finder():
 def _refuse_real_keras():
     """Raise if a real Keras (any module named keras or keras.*) is imported."""
     for name, module in list(sys.modules.items()):
-        if _target_name(name) is None or module is None:
+        if (_target_name(name) is None or module is None
+                or name.split(".")[0] != _ALIAS or name.startswith(_TF_KERAS_PARENT)):
             continue
         expected = sys.modules.get(_target_name(name))
         if module is not expected:
@@ -142,6 +174,10 @@ def alias_keras():
         os.environ["CORNU_BACKEND"] = keras_backend
     if _finder() is None:
         sys.meta_path.insert(0, KerasAliasFinder())
+    # ``keras`` is ``cornu``: it presents the Keras API version cornu implements, so
+    # that version checks (TensorFlow's ``tf.keras`` loader, libraries) take their
+    # Keras 3 path.  cornu's own version stays in ``cornu.cornu_version``.
+    cornu.__version__ = cornu.keras_version
     # Modules the program imported as cornu.X before the alias stay reachable
     # as keras.X through the finder; keras itself is bound now so that a
     # later ``import keras`` cannot race with another finder.

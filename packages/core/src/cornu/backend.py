@@ -35,6 +35,12 @@ Optional parts (a backend without them gets plain-Python behaviour):
 * ``core.init_scope()``: a context manager under which ``Variable`` runs its
   initializer and calls ``make_variable``, so that a variable first created inside a
   compiled step or a symbolic trace is created eagerly (TensorFlow: ``tf.init_scope``).
+* ``core.traceback_excluded_paths()``: the directories (each ending in a separator)
+  whose frames traceback filtering drops besides cornu's own (the framework's
+  package); ``core.unwrap_exception(err)``: the exception first raised where ``err``
+  is the framework's re-raise of it (TensorFlow: AutoGraph's "in user code:" report),
+  else ``err``.  Both are called only while an error propagates out of a public entry
+  point (``cornu.engine.traceback_utils``; ``cornu.config.disable_traceback_filtering``).
 * ``bases``: a submodule with the classes the engine mixes in, so that cornu objects
   are the framework's own objects (a ``torch.nn.Module``, a TensorFlow trackable):
 
@@ -52,9 +58,24 @@ Optional parts (a backend without them gets plain-Python behaviour):
   imported (``mixin_base``); that import binds the backend.
 """
 from cornu import config
+from cornu.config import (  # noqa: F401  (Keras's ``keras.backend`` surface)
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
 
 _PREFERENCE = ("torch", "tensorflow")
 _backend = None
+
+#: ``keras.backend``'s public names, as ``cornu.backend`` provides them.
+KERAS_BACKEND_NAMES = (
+    "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
+    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
+    "set_floatx", "set_image_data_format", "standardize_dtype",
+)
 
 
 def is_bound():
@@ -108,3 +129,122 @@ def mixin_base(kind):
             return object  # no backend installed: plain classes; the first op says what to install
     bases = getattr(get_backend(), "bases", None)
     return getattr(bases, kind, object) if bases is not None else object
+
+
+# -- the ``keras.backend`` surface ----------------------------------------------------
+# These read settings and dtype names only: none of them imports a framework, except
+# ``clear_session`` (which reaches the backend only if one is already in use).
+
+
+def backend():
+    """The name of the backend cornu runs on (``"torch"``, ``"tensorflow"``), as
+    ``keras.backend.backend()``; this does not import the framework."""
+    return backend_name()
+
+
+def standardize_dtype(dtype):
+    """The Keras name of ``dtype`` (a name, a framework or numpy dtype, a Python type);
+    ``None`` gives ``floatx()``.  Raises ``ValueError`` for anything else."""
+    from cornu.dtypes import dtype_name
+
+    if dtype is None:
+        return config.floatx()
+    if dtype is str:
+        return "string"
+    if dtype is int or dtype is complex or (isinstance(dtype, str) and dtype == "int"):
+        # Python's int (and the name "int"): 64 bits where the backend keeps 64-bit
+        # results (TensorFlow), else 32, as Keras.
+        wide = _keeps_64bit()
+        if dtype is complex:
+            return "complex128" if wide else "complex64"
+        return "int64" if wide else "int32"
+    return dtype_name(dtype, strict=True)
+
+
+def _keeps_64bit():
+    return backend_name() is not None and bool(
+        getattr(get_backend(), "RESULT_TYPE_KEEPS_64BIT", False))
+
+
+def is_float_dtype(dtype):
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype):
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic tensor (``cornu.KerasTensor``)."""
+    from cornu.symbolic import KerasTensor
+
+    return isinstance(x, KerasTensor)
+
+
+_WEAK_KINDS = {int: 2, float: 3, complex: 4}  # Python types are weakly typed
+
+
+def result_type(*dtypes):
+    """The dtype Keras 3's type promotion gives ``dtypes`` (names, dtypes, or the
+    weakly typed Python ``int``/``float``/``complex``); ``None`` stands for
+    ``floatx()`` and no argument gives ``floatx()``.
+
+    As Keras on its backends: 64-bit results narrow to 32 bits unless the backend
+    keeps them (its module's ``RESULT_TYPE_KEEPS_64BIT``: TensorFlow's int64/float64)."""
+    from functools import reduce
+
+    from cornu.dtypes import kind, promote_types
+
+    if not dtypes:
+        return config.floatx()
+    strong, weak = [], 0
+    for dtype in dtypes:
+        if isinstance(dtype, type) and dtype in _WEAK_KINDS:
+            weak = max(weak, _WEAK_KINDS[dtype])
+            continue
+        name = config.floatx() if dtype is None else standardize_dtype(dtype)
+        if name.startswith("float8"):
+            raise ValueError(
+                "There is no implicit conversions from float8 dtypes to others. "
+                f"You must cast it internally. Received: {dtypes}")
+        strong.append(name)
+    out = reduce(promote_types, strong) if strong else None
+    if weak and (out is None or weak > kind(out)):
+        precision = config.floatx()[-2:]
+        out = {2: f"int{precision}", 3: f"float{precision}", 4: "complex64"}[weak]
+    narrow = {"uint64": "uint32", "complex128": "complex64"}
+    if not _keeps_64bit():
+        narrow.update({"int64": "int32", "float64": "float32"})
+    return narrow.get(out, out)
+
+
+def get_uid(prefix=""):
+    """A counter per ``prefix`` (1 on the first call), shared with the default layer
+    names: after one ``Dense()``, ``get_uid("dense")`` is 2."""
+    from cornu import naming
+
+    naming._counts[prefix] += 1
+    return naming._counts[prefix]
+
+
+def name_scope(name, **kwargs):
+    """``cornu.name_scope`` (TensorFlow's ``tf.keras.backend.name_scope`` spelling)."""
+    from cornu.naming import name_scope as _name_scope
+
+    return _name_scope(name, **kwargs)
+
+
+def clear_session(free_memory=True):
+    """Reset cornu's global state, as ``keras.backend.clear_session``: default names
+    start again (``dense``, ``dense_1``...), and the backend (if one is in use and it
+    has ``clear_session``) drops its own state; ``free_memory`` runs the garbage
+    collector."""
+    from cornu import naming
+
+    naming.reset()
+    if _backend is not None and hasattr(_backend, "clear_session"):
+        _backend.clear_session()
+    if free_memory:
+        import gc
+
+        gc.collect()

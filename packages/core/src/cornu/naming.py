@@ -33,3 +33,49 @@ def uniquify(prefix):
 
 def reset():
     _counts.clear()
+
+
+class name_scope:
+    """``with cornu.name_scope("block"):``: a named scope, as ``keras.name_scope``.
+
+    Scopes nest (``current_path()`` is ``"outer/inner"``); a scope whose name equals
+    the enclosing one is not repeated when ``deduplicate`` (Keras's default).  cornu
+    names weights by the layers that own them, so the scopes only record the path
+    (``current_path()``); they do not rename variables.
+    """
+
+    _stack = []
+
+    def __init__(self, name, caller=None, deduplicate=True, override_parent=None):
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                f"Argument `name` must be a string without '/'. Received: name={name!r}")
+        self.name = name
+        self.caller = caller
+        self.deduplicate = deduplicate
+        self.override_parent = override_parent
+        self._pushed = False
+
+    def __enter__(self):
+        stack = name_scope._stack
+        if self.deduplicate and stack and stack[-1].name == self.name:
+            return self
+        stack.append(self)
+        self._pushed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self._pushed:
+            name_scope._stack.pop()
+            self._pushed = False
+        return False
+
+
+def current_path():
+    """The ``/``-joined names of the active ``name_scope``s (``""`` outside any)."""
+    parts = []
+    for scope in name_scope._stack:
+        if scope.override_parent is not None:
+            parts = [p for p in scope.override_parent.split("/") if p]
+        parts.append(scope.name)
+    return "/".join(parts)

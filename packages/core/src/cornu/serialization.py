@@ -102,13 +102,26 @@ def custom_object_scope(custom_objects):
 CustomObjectScope = custom_object_scope
 
 
+_UNSAFE_GLOBALLY = False  # cornu.config.enable_unsafe_deserialization()
+
+
+def enable_unsafe_deserialization():
+    """Safe mode off for the whole process (``cornu.config.enable_unsafe_deserialization``):
+    as Keras, it wins over every ``safe_mode`` argument."""
+    global _UNSAFE_GLOBALLY
+    _UNSAFE_GLOBALLY = True
+
+
 def in_safe_mode():
     """Whether the object being deserialized now is loaded in safe mode.
 
     ``load_model(..., safe_mode=False)`` (or ``deserialize_cornu_object(...,
     safe_mode=False)``) turns it off for everything deserialized inside; a class
     whose config would run code (pickles, SavedModels) refuses to load otherwise.
+    ``cornu.config.enable_unsafe_deserialization()`` turns it off everywhere.
     """
+    if _UNSAFE_GLOBALLY:
+        return False
     return getattr(_scope, "safe_mode", True)
 
 
@@ -235,7 +248,7 @@ def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=N
 
     ``safe_mode`` defaults to the enclosing call's setting (True at the top level).
     """
-    if safe_mode is None:
+    if safe_mode is None or _UNSAFE_GLOBALLY:
         safe_mode = in_safe_mode()
     if config is None:
         return None

@@ -155,3 +155,25 @@ class Node:
                 op, node_index, _ = t._keras_history
                 parents.append(op._inbound_nodes[node_index])
         return parents
+
+
+def get_source_inputs(tensor):
+    """The ``Input`` tensors that ``tensor`` is computed from (``keras.utils.get_source_inputs``):
+    a list, each once, in the order first met walking back through the layers that
+    produced it.  A tensor without a history is returned as it is."""
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return tensor if not isinstance(tensor, KerasTensor) else [tensor]
+    operation, node_index, _ = history
+    nodes = getattr(operation, "_inbound_nodes", None)
+    if not nodes:
+        return [tensor]
+    node = nodes[node_index]
+    if not node.input_tensors:  # an input node: the walk stops here
+        return list(node.outputs)
+    sources = []
+    for x in node.input_tensors:
+        for source in get_source_inputs(x):
+            if all(source is not s for s in sources):
+                sources.append(source)
+    return sources

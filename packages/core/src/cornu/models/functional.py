@@ -38,6 +38,7 @@ class Functional(Model):
             self._input_names = list(inputs)
         self._inputs_struct = inputs
         self._outputs_struct = outputs
+        self._single_output_list = isinstance(outputs, (list, tuple)) and len(outputs) == 1
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
         self._plan, operations, nodes = _build_plan(self.inputs, self.outputs)
@@ -114,6 +115,8 @@ class Functional(Model):
                 for oid, r in zip(outputs, tree.flatten(result)):
                     values[oid] = r
         flat = [values[id(t)] for t in self.outputs]
+        if getattr(self, "_single_output_list", False):
+            return flat[0]  # Keras: a concrete call unpacks ``outputs=[o]`` to ``o``
         return tree.pack_sequence_as(self._outputs_struct, flat)
 
     def _standardize_inputs(self, inputs):
@@ -164,7 +167,11 @@ class Functional(Model):
                 for x, ref in zip(flat, self.inputs)]
 
     def compute_output_spec(self, inputs, training=None, mask=None):
-        return Layer.compute_output_spec(self, inputs)
+        spec = Layer.compute_output_spec(self, inputs)
+        if getattr(self, "_single_output_list", False) and not tree.is_nested(spec):
+            # a symbolic call keeps the structure ``outputs=[o]`` was given in (Keras)
+            spec = type(self._outputs_struct)([spec])
+        return spec
 
     def get_config(self):
         from cornu.models.model import _functional_like_constructor

@@ -140,7 +140,7 @@ def _outside_stacklevel():
 
 
 def _core_version():
-    from cornu.version import __version__
+    from cornu._version import __version__
 
     return __version__
 

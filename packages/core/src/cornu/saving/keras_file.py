@@ -93,8 +93,8 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
 
 
 def _serialize_members(model, include_optimizer):
+    from cornu._version import __version__
     from cornu.serialization import serialize_cornu_object
-    from cornu.version import __version__
 
     config = serialize_cornu_object(model)
     config["compile_config"] = model.get_compile_config() if include_optimizer else None

@@ -25,6 +25,9 @@ from cornu.serialization import (
     serialize_cornu_object,
 )
 
+from cornu.backend import clear_session, is_keras_tensor, standardize_dtype  # noqa: E402
+from cornu.symbolic import get_source_inputs  # noqa: E402
+
 CustomObjectScope = custom_object_scope
 serialize_keras_object = serialize_cornu_object
 deserialize_keras_object = deserialize_cornu_object
@@ -40,4 +43,27 @@ __all__ = [
     "deserialize_cornu_object", "serialize_cornu_object", "get_registered_name",
     "get_registered_object", "register_cornu_serializable", "register_keras_serializable",
     "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
+    "clear_session", "is_keras_tensor", "standardize_dtype", "get_source_inputs",
 ]
+
+# Keras names whose class lives in a family: resolved on first use (``import cornu.utils``
+# imports no family; a missing family names its distribution).
+_FAMILY_NAMES = {"FeatureSpace": ("layers", "cornu.layers.preprocessing")}
+
+
+def __getattr__(name):
+    if name in _FAMILY_NAMES:
+        import importlib
+
+        import cornu
+
+        family, module = _FAMILY_NAMES[name]
+        cornu.import_family(family)
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cornu.utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FAMILY_NAMES))

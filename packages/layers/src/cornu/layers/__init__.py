@@ -159,10 +159,30 @@ from cornu.layers.rnn import *  # noqa: E402,F401,F403
 for _family in (_rnn, _attention, _preprocessing):
     _LAYER_CLASSES.update(_family._LAYER_CLASSES)
 
+
+def serialize(layer):
+    """The Keras-format config of a layer (as ``keras.layers.serialize``)."""
+    from cornu.serialization import serialize_cornu_object
+
+    return serialize_cornu_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """A layer from its Keras-format config (as ``keras.layers.deserialize``)."""
+    from cornu.serialization import deserialize_cornu_object
+
+    obj = deserialize_cornu_object(config, custom_objects=custom_objects, kind="layer")
+    if not isinstance(obj, Layer):
+        raise ValueError(
+            "cornu.layers.deserialize was passed a config that is not a layer's. "
+            f"Received: {config}"
+        )
+    return obj
+
 __all__ = sorted(set(
     [cls.__name__ for cls in _LAYER_CLASSES]
     + [alias for aliases in _LAYER_CLASSES.values() for alias in aliases]
     + [name for family in (_rnn, _attention, _preprocessing) for name in family.__all__]
-    + ["Layer", "InputSpec", "Input", "InputLayer", "add", "average", "concatenate", "dot",
+    + ["Layer", "InputSpec", "Input", "InputLayer", "serialize", "deserialize", "add", "average", "concatenate", "dot",
        "maximum", "minimum", "multiply", "subtract"]
 ))

@@ -8,6 +8,9 @@ already present.
 import importlib as _importlib
 
 NAME = "tensorflow"
+#: ``cornu.backend.result_type`` keeps int64/float64 results (as Keras on TensorFlow,
+#: whose variables need int64 on the GPU); other backends narrow them to 32 bits.
+RESULT_TYPE_KEEPS_64BIT = True
 _SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer",
                "rnn", "distribute", "bases")
 
