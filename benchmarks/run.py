@@ -194,6 +194,13 @@ def run_backend(backend, samples, repeats, models, jit=False):
             "keras": library_epoch(keras, model_name, xm, y),
         }
         if jit:
+            import logging
+
+            choices = []
+            handler = logging.Handler()
+            handler.emit = lambda record: choices.append(record.getMessage())
+            logging.getLogger("cornu").addHandler(handler)
+            logging.getLogger("cornu").setLevel(logging.INFO)
             epochs["jit"] = library_epoch(cornu, model_name, xm, y, jit_compile=True)
         # Interleave the contenders so drifts in machine speed hit all of them alike.
         times = {name: [] for name in epochs}
@@ -201,6 +208,9 @@ def run_backend(backend, samples, repeats, models, jit=False):
             for name, epoch in epochs.items():
                 times[name].append(best_of(epoch, 1))
         results[model_name] = {name: min(t) for name, t in times.items()}
+        if jit:  # what jit_compile=True chose to run, and what it measured
+            logging.getLogger("cornu").removeHandler(handler)
+            results[model_name]["jit_choice"] = " | ".join(choices) or "-"
     return results
 
 
@@ -246,7 +256,8 @@ def main():
     if args.jit:
         print("\njit_compile=True (seconds; ratio is jit / eager cornu):")
         for backend, model_name, r in rows:
-            print(f"{backend:<11} {model_name:<5} {r['jit']:>8.3f} {r['jit'] / r['cornu']:>8.2f}")
+            print(f"{backend:<11} {model_name:<5} {r['jit']:>8.3f} {r['jit'] / r['cornu']:>8.2f}"
+                  f"   {r['jit_choice']}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ compute_loss / compute_metrics / metrics, steps_per_execution, no-loss and froze
 Each pattern runs on the process's backend (nox runs both) and, where Keras 3 has the
 pattern, the same program runs in Keras 3 from the same initial weights as the reference.
 """
+import re
 import warnings
 
 import numpy as np
@@ -363,8 +364,11 @@ def test_compute_metrics_and_reset_metrics():
 
 def _jit_program():
     return """
-import warnings, json, numpy as np, cornu
+import warnings, json, logging, numpy as np, cornu
 from cornu import layers
+records = []
+handler = logging.Handler(); handler.emit = lambda r: records.append(r.getMessage())
+logging.getLogger("cornu").addHandler(handler); logging.getLogger("cornu").setLevel(logging.INFO)
 rng = np.random.default_rng(0)
 x = rng.normal(size=(64, 8)).astype("float32"); y = rng.normal(size=(64, 1)).astype("float32")
 out = {}
@@ -376,18 +380,47 @@ for jit in (False, True):
     model.compile(cornu.optimizers.Adam(0.01), "mse", jit_compile=jit)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
-    out[str(jit)] = {"loss": history.history["loss"],
+        history = model.fit(x, y, batch_size=16, epochs=6, shuffle=False, verbose=0)
+    out[str(jit)] = {"loss": history.history["loss"], "log": list(records),
                      "weights": [w.tolist() for w in model.get_weights()],
                      "warnings": [str(w.message) for w in caught if "jit_compile" in str(w.message)]}
 print(json.dumps(out))
 """
 
 
+def test_torch_jit_keeps_the_faster_of_compiled_and_eager(backend_name):
+    """The chooser behind jit_compile=True on torch: after the warm-up it alternates the
+    two steps, times them, and then runs only the one with the lower median time."""
+    if backend_name != "torch":
+        pytest.skip("the compiled-or-eager choice is the torch backend's (tensorflow: XLA)")
+    import time
+
+    from cornu.backends.torch.trainer import FasterOf
+
+    for slow in ("compiled", "eager"):
+        calls = []
+
+        def make(kind):
+            def step(batch):
+                calls.append(kind)
+                time.sleep(0.004 if kind == slow else 0.0005)
+                return batch * 2
+            return step
+
+        chooser = FasterOf(make("compiled"), make("eager"), "m", warmup=2, probes=3)
+        assert [chooser(i) for i in range(12)] == [i * 2 for i in range(12)]
+        assert calls[:2] == ["compiled", "compiled"]                    # warm-up
+        assert sorted(calls[2:8]) == ["compiled"] * 3 + ["eager"] * 3   # timed, alternating
+        fast = "eager" if slow == "compiled" else "compiled"
+        assert chooser.choice == fast and calls[8:] == [fast] * 4
+        assert min(chooser.timings[slow]) > max(chooser.timings[fast])
+
+
 @pytest.mark.parametrize("compiler", ["working", "missing"])
 def test_torch_jit_compile_runs_the_whole_step_or_falls_back(compiler, backend_name, tmp_path):
     """jit_compile=True on torch compiles the whole train step (torch.compile with its
-    inductor C++ backend) to the weights of the eager step; with no working C++ compiler
+    inductor C++ backend) to the weights of the eager step, times it against the eager
+    step and keeps the faster (logging what it measured); with no working C++ compiler
     it warns once, naming the reason, and trains eagerly to the same weights."""
     if backend_name != "torch":
         pytest.skip("torch.compile is the torch backend's compiler (tensorflow: XLA)")
@@ -407,7 +440,12 @@ def test_torch_jit_compile_runs_the_whole_step_or_falls_back(compiler, backend_n
     np.testing.assert_allclose(jit["loss"], eager["loss"], rtol=1e-5)
     for a, b in zip(jit["weights"], eager["weights"]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert eager["warnings"] == []
+    assert eager["warnings"] == [] and eager["log"] == []
+    (message,) = jit["log"]  # 24 steps: 3 warm-up, 16 timed, then the choice
+    match = re.search(r"runs the (\w+) step \(median ([\d.]+) ms compiled, ([\d.]+) ms eager",
+                      message)
+    choice, compiled, eager_ms = match.group(1), float(match.group(2)), float(match.group(3))
+    assert choice == ("compiled" if compiled <= eager_ms else "eager")
     if compiler == "missing":
         assert len(jit["warnings"]) == 1
         assert "could not compile" in jit["warnings"][0]

@@ -24,6 +24,7 @@ _add, _multiply, _matmul = torch.add, torch.multiply, torch.matmul
 
 _tensor = to_tensor
 _WIDE_FLOATS = (torch.float32, torch.float64)
+_WEAK_REAL = (int, float)  # exact types: bool is kept out (it promotes differently)
 
 
 def _axis_arg(axis):
@@ -64,8 +65,13 @@ def subtract(x1, x2):
 
 
 def multiply(x1, x2):
-    if type(x1) is _Tensor and type(x2) is _Tensor and x1.dtype == x2.dtype:
-        return _multiply(x1, x2)
+    if type(x1) is _Tensor:
+        if type(x2) is _Tensor and x1.dtype == x2.dtype:
+            return _multiply(x1, x2)
+        if type(x2) in _WEAK_REAL and x1.dtype in _WIDE_FLOATS:
+            return _multiply(x1, x2)  # a weak scalar keeps the float dtype (no tensor made)
+    elif type(x2) is _Tensor and type(x1) in _WEAK_REAL and x2.dtype in _WIDE_FLOATS:
+        return _multiply(x2, x1)
     x1, x2 = promote(x1, x2)
     return torch.multiply(x1, x2)
 

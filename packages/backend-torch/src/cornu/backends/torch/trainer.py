@@ -1,4 +1,8 @@
 """Train/test/predict steps on PyTorch: autograd, fused optimizer updates, no host copies."""
+import logging
+import statistics
+import time
+
 import numpy as np
 import torch
 
@@ -55,11 +59,15 @@ def value_and_grad(fn, variables):
 
 def make_step(step, model, training=True):
     """``run(batches)``: ``step(batch)`` on each batch of a group, in order; returns the
-    last step's result.  Evaluation and prediction run without autograd; under
-    ``jit_compile`` the whole step (forward, loss, backward, update) goes through
-    ``torch.compile``, falling back to eager, with one warning, where it cannot."""
+    last step's result.  Evaluation and prediction run without autograd.
+
+    Under ``jit_compile`` the whole step (forward, loss, backward, update) goes through
+    ``torch.compile``, falling back to eager, with one warning, where it cannot; the
+    compiled and the eager step are then timed against each other on a few batches and
+    the faster one runs the rest (on a CPU the compiled step often loses)."""
     if getattr(model, "jit_compile", False):
-        step = _compiled(step, model)
+        step = FasterOf(_compiled(step, model), step, model.name,
+                        sync=torch.cuda.synchronize if DEFAULT_DEVICE.type == "cuda" else None)
     if training:
         def run(batches):
             result = None
@@ -98,6 +106,52 @@ def _compiled(step, model):
             return step(batch)
 
     return run
+
+
+class FasterOf:
+    """Runs ``compiled`` for ``warmup`` batches (compilation and any recompile for a
+    new shape happen there), then ``compiled`` and ``eager`` alternately for
+    ``2 * probes`` batches, each timed; the one with the lower median time runs every
+    later batch.  Both are the same step, so which one ran a batch changes nothing but
+    the time it took.  ``choice`` and ``timings`` (seconds per step) say what was
+    measured; the choice is logged on the ``cornu`` logger."""
+
+    def __init__(self, compiled, eager, name, warmup=3, probes=8, sync=None):
+        self.compiled, self.eager, self.name = compiled, eager, name
+        self.warmup, self.probes, self.sync = warmup, probes, sync
+        self.calls = 0
+        self.timings = {"compiled": [], "eager": []}
+        self.choice = None
+        self._fn = compiled
+
+    def __call__(self, batch):
+        if self.choice is not None:
+            return self._fn(batch)
+        self.calls += 1
+        if self.calls <= self.warmup:
+            return self.compiled(batch)
+        kind = "eager" if self.calls % 2 else "compiled"
+        fn = self.eager if kind == "eager" else self.compiled
+        if self.sync is not None:
+            self.sync()
+        start = time.perf_counter()
+        result = fn(batch)
+        if self.sync is not None:
+            self.sync()
+        self.timings[kind].append(time.perf_counter() - start)
+        if self.calls >= self.warmup + 2 * self.probes:
+            self._decide()
+        return result
+
+    def _decide(self):
+        compiled = statistics.median(self.timings["compiled"])
+        eager = statistics.median(self.timings["eager"])
+        self.choice = "compiled" if compiled <= eager else "eager"
+        self._fn = self.compiled if self.choice == "compiled" else self.eager
+        logging.getLogger("cornu").info(
+            "jit_compile=True: model '%s' runs the %s step (median %.3f ms compiled, "
+            "%.3f ms eager per step on %s)", self.name, self.choice, compiled * 1e3,
+            eager * 1e3, DEFAULT_DEVICE.type)
 
 
 def concat_to_numpy(outputs):
