@@ -198,7 +198,7 @@ def run_backend(backend, samples, repeats, models, jit=False):
 
             choices = []
             handler = logging.Handler()
-            handler.emit = lambda record: choices.append(record.getMessage())
+            handler.emit = lambda record, out=choices: out.append(record.getMessage())
             logging.getLogger("cornu").addHandler(handler)
             logging.getLogger("cornu").setLevel(logging.INFO)
             epochs["jit"] = library_epoch(cornu, model_name, xm, y, jit_compile=True)

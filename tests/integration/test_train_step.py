@@ -400,7 +400,7 @@ def test_torch_jit_keeps_the_faster_of_compiled_and_eager(backend_name):
     for slow in ("compiled", "eager"):
         calls = []
 
-        def make(kind):
+        def make(kind, calls=calls, slow=slow):
             def step(batch):
                 calls.append(kind)
                 time.sleep(0.004 if kind == slow else 0.0005)
