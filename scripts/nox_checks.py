@@ -1,7 +1,7 @@
 """Install checks that noxfile.py runs inside a session's virtual environment.
 
     python scripts/nox_checks.py origin site|src MODULE...   where each module was imported from
-    python scripts/nox_checks.py import-time                 `import cornu`: < 1 s, no framework
+    python scripts/nox_checks.py import-light                `import cornu`: no framework, no family
     python scripts/nox_checks.py missing-family FAMILY       cornu.FAMILY absent -> clear error
     python scripts/nox_checks.py tiny-fit                    Sequential/compile/fit, one epoch
 
@@ -18,7 +18,6 @@ import sysconfig
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
 FRAMEWORKS = ("torch", "tensorflow")
-IMPORT_LIMIT_S = 1.0
 
 
 def origin(where: str, *modules: str) -> None:
@@ -39,27 +38,25 @@ def origin(where: str, *modules: str) -> None:
             sys.exit(f"{name} was imported from {wrong}; expected it under {expected}")
 
 
-def import_time() -> None:
-    """`import cornu` in a fresh interpreter: best of 3 under 1 s, torch/tensorflow untouched."""
+def import_light() -> None:
+    """`import cornu` in a fresh interpreter imports neither torch, tensorflow nor a family.
+
+    What it imports, not how long it takes: a check must not fail on a slow machine. The time
+    is measured by ``benchmarks/import_time.py``.
+    """
     probe = (
-        "import sys, time\n"
-        "t = time.perf_counter()\n"
+        "import sys\n"
         "import cornu\n"
-        "dt = time.perf_counter() - t\n"
-        f"print(dt, *sorted(m for m in {FRAMEWORKS!r} if m in sys.modules))\n"
+        f"heavy = [m for m in {FRAMEWORKS!r} if m in sys.modules]\n"
+        "heavy += [f'cornu.{f}' for f in sorted(cornu._FAMILIES) if f'cornu.{f}' in sys.modules]\n"
+        "print(*heavy)\n"
     )
-    best = float("inf")
-    for _ in range(3):
-        out = subprocess.run(
-            [sys.executable, "-c", probe], check=True, capture_output=True, text=True
-        ).stdout.split()
-        dt, heavy = float(out[0]), out[1:]
-        if heavy:
-            sys.exit(f"`import cornu` imported {heavy}: the core must not import a framework")
-        best = min(best, dt)
-    print(f"import cornu: {best * 1000:.0f} ms (best of 3), imports neither torch nor tensorflow")
-    if best >= IMPORT_LIMIT_S:
-        sys.exit(f"`import cornu` took {best:.2f} s; the limit is {IMPORT_LIMIT_S:.0f} s")
+    heavy = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout.split()
+    if heavy:
+        sys.exit(f"`import cornu` imported {heavy}: the core must import no framework or family")
+    print("import cornu: imports neither torch, tensorflow nor a family")
 
 
 def missing_family(family: str) -> None:
@@ -111,7 +108,7 @@ def tiny_fit() -> None:
 
 COMMANDS = {
     "origin": origin,
-    "import-time": import_time,
+    "import-light": import_light,
     "missing-family": missing_family,
     "tiny-fit": tiny_fit,
     "no-backend": no_backend,

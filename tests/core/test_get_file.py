@@ -160,7 +160,7 @@ def _closed_port_url(name="data.bin"):
 
 
 def _leftovers(folder):
-    return [p for p in os.listdir(folder) if p.endswith((".part", ".extracting"))]
+    return [p for p in os.listdir(folder) if ".cornu-partial-" in p]
 
 
 # --------------------------------------------------------------------------- #

@@ -1,10 +1,12 @@
 """Saving beyond the basics, with cornu-core and the test plugin only: the keras.saving
 namespace, layer assets and own-variable stores in .keras archives, zipped=False,
-sharded weights, atomic writes (an injected error and a killed process), the file
-editor, clone_model, JSON configs, compile configs, plot_model and export."""
+sharded weights, atomic writes (an injected error, a killed process, what a killed save
+leaves, the umask's permissions, the folder's fsync), the file editor, clone_model, JSON
+configs, compile configs, plot_model and export."""
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -17,6 +19,7 @@ import pytest
 
 import cornu
 from cornu import ops
+from cornu.saving import atomic
 from cornu_testplugin import PlainGD, ScaledDense
 
 #: ``dir(keras.saving)`` and the saving names of ``keras.models``/``keras.utils`` in
@@ -274,7 +277,204 @@ def test_a_process_killed_mid_save_never_leaves_a_partial_file(tmp_path):
         kernel = loaded.layers[0].get_weights()[0]
         assert kernel.shape == (512, 1024) and np.all(kernel == kernel[0, 0])
         leftovers = [p for p in os.listdir(tmp_path) if p not in ("m.keras", "saver.py")]
-        assert all(p.startswith(".tmp-m.keras-") for p in leftovers), leftovers
+        # At most the one temporary of the save that was killed (the next save, here the
+        # second process's first one, removed the first process's).
+        assert len(leftovers) <= 1, leftovers
+        assert all(p.startswith(f".m.keras.cornu-partial-{atomic._host_tag()}-{proc.pid}-")
+                   for p in leftovers), leftovers
+    _model().save(path)
+    assert sorted(os.listdir(tmp_path)) == ["m.keras", "saver.py"]
+
+
+# A save that stops (for ever) in the middle of writing the archive, after one good save.
+_STUCK_SAVER = textwrap.dedent("""
+    import sys
+    import time
+    import zipfile
+    import cornu
+    from cornu_testplugin import ScaledDense
+
+    model = cornu.Sequential([cornu.Input((4,)), ScaledDense(3, name="a")])
+    model.save(sys.argv[1])
+    writestr = zipfile.ZipFile.writestr
+
+    def stuck(self, name, data, *args, **kwargs):
+        writestr(self, name, data, *args, **kwargs)
+        if name == "config.json":
+            print("mid-write", flush=True)
+            time.sleep(600)
+
+    zipfile.ZipFile.writestr = stuck
+    model.save(sys.argv[1])
+""")
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _partial(path, pid, host=None, suffix=""):
+    """The name a save by ``pid`` on ``host`` (this one by default) gives its temporary."""
+    host = atomic._host_tag() if host is None else host
+    return path.parent / f".{path.name}.cornu-partial-{host}-{pid}-0123abcd{suffix}"
+
+
+def test_the_next_save_removes_what_a_killed_save_left(tmp_path):
+    """A real process killed mid-write leaves its named temporary and the previous file;
+    the next save of that file removes the temporary."""
+    path = tmp_path / "m.keras"
+    script = tmp_path / "stuck.py"
+    script.write_text(_STUCK_SAVER)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, str(script), str(path)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line == "mid-write\n", proc.stderr.read()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    left = [p for p in os.listdir(tmp_path) if p not in ("m.keras", "stuck.py")]
+    assert len(left) == 1, left
+    assert left[0].startswith(f".m.keras.cornu-partial-{atomic._host_tag()}-{proc.pid}-")
+    assert cornu.saving.load_model(path).layers[0].name == "a"  # the first save, intact
+    _model().save(path)
+    assert sorted(os.listdir(tmp_path)) == ["m.keras", "stuck.py"]
+
+
+def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
+    path = tmp_path / "m.keras"
+    _model().save(path)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = _dead_pid()
+        day_ago = time.time() - atomic.STALE_AFTER - 60
+        elsewhere = [f"{int(atomic._host_tag(), 16) ^ bit:08x}" for bit in (1, 2)]
+        stale = {
+            "dead pid": _partial(path, dead),
+            "dead pid, folder": _partial(path, dead, suffix=".old"),
+            "another host, old": _partial(path, 1, host=elsewhere[0]),
+        }
+        kept = {
+            "live pid": _partial(path, sleeper.pid),
+            "this process": _partial(path, os.getpid()),
+            "live pid, old": _partial(path, sleeper.pid),
+            "another host, recent": _partial(path, 1, host=elsewhere[1]),
+            "another target": _partial(tmp_path / "other.keras", dead),
+            "not cornu's": tmp_path / f".m.keras.tmp-{dead}",
+        }
+        kept["live pid, old"] = kept["live pid, old"].with_name(
+            kept["live pid, old"].name.replace("0123abcd", "99"))
+        for name, p in {**stale, **kept}.items():
+            if "folder" in name:
+                p.mkdir()
+                (p / "config.json").write_text("{}")
+            else:
+                p.write_bytes(b"partial")
+        for p in (stale["another host, old"], kept["live pid, old"]):
+            os.utime(p, (day_ago, day_ago))
+        _model().save(path)
+        assert all(p.exists() for p in kept.values()), [n for n, p in kept.items()
+                                                        if not p.exists()]
+        assert not any(p.exists() for p in stale.values()), [n for n, p in stale.items()
+                                                             if p.exists()]
+        assert cornu.saving.load_model(path).name == "net"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_the_old_copy_of_a_folder_stays_while_the_target_is_missing(tmp_path):
+    """Killed between the two renames of a zipped=False swap, the target is missing and
+    ``<temporary>.old`` is the last good copy: no save removes it until the target exists."""
+    path = tmp_path / "d.keras"
+    _model().save(path, zipped=False)
+    old = _partial(path, _dead_pid(), suffix=".old")
+    os.replace(path, old)
+    assert atomic.remove_stale_partials(path) == []
+    assert old.exists()
+    _model().save(path, zipped=False)
+    assert atomic.remove_stale_partials(path) == [str(old)]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=oct)
+def test_saved_files_get_the_umask_permissions(tmp_path, umask):
+    from cornu.saving import legacy_h5
+    from cornu.utils.file_utils import extract_archive, get_file
+
+    model = _model()
+    file_mode, dir_mode = 0o666 & ~umask, 0o777 & ~umask
+    source = tmp_path / "source.zip"
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr("inside/data.txt", "cornu")
+    previous = os.umask(umask)
+    try:
+        out = tmp_path / "out"
+        model.save(out / "m.keras")
+        model.save(out / "d.keras", zipped=False)
+        model.save_weights(out / "m.weights.h5")
+        model.save_weights(out / "s.weights.json", max_shard_size=100 / 1024 ** 3)
+        legacy_h5.save_weights(model, out / "legacy.h5")
+        cornu.utils.plot_model(model, to_file=str(out / "m.dot"))
+        get_file("copy.zip", origin=source.as_uri(), cache_dir=out)
+        extract_archive(source, out / "extracted")
+    finally:
+        os.umask(previous)
+    files = [out / "m.keras", out / "m.weights.h5", out / "s.weights.json",
+             out / "s_00000.weights.h5", out / "legacy.h5", out / "m.dot",
+             out / "datasets" / "copy.zip", out / "extracted" / "inside" / "data.txt",
+             *(out / "d.keras").iterdir()]
+    modes = {str(p.relative_to(out)): oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
+    assert modes == {name: oct(file_mode) for name in modes}
+    for folder in (out / "d.keras", out / "extracted"):
+        assert oct(stat.S_IMODE(folder.stat().st_mode)) == oct(dir_mode), folder
+    assert not [p for p in out.rglob("*") if ".cornu-partial-" in p.name]
+
+
+def test_replacing_a_file_keeps_its_permissions(tmp_path):
+    model = _model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    os.chmod(path, 0o640)
+    model.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    folder = tmp_path / "d.keras"
+    model.save(folder, zipped=False)
+    os.chmod(folder, 0o750)
+    model.save(folder, zipped=False)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+
+
+@pytest.mark.parametrize("kind", ["keras", "folder", "weights"])
+def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch, kind):
+    """os.fsync is called on the target's folder once the target has its new content,
+    after the file itself was synced under its temporary name."""
+    model = _model()
+    name = {"keras": "m.keras", "folder": "d.keras", "weights": "m.weights.h5"}[kind]
+    path = tmp_path / name
+    real_fsync = os.fsync
+    calls = []
+
+    def recording_fsync(fd):
+        st = os.fstat(fd)
+        is_folder = stat.S_ISDIR(st.st_mode)
+        same_as_target = path.exists() and os.path.samestat(st, os.stat(path))
+        calls.append("folder" if is_folder and os.path.samestat(st, os.stat(tmp_path))
+                     else "target" if same_as_target
+                     else "folder-other" if is_folder else "file")
+        calls[-1] += "+target-present" if path.exists() else ""
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    if kind == "weights":
+        model.save_weights(path)
+    else:
+        model.save(path, zipped=kind == "keras")
+    monkeypatch.undo()
+    assert calls[-1] == "folder+target-present", calls
+    assert "file" in calls[:-1], calls  # the temporary (or the staged files) first
 
 
 def test_file_editor_inspects_compares_and_edits(tmp_path, capsys):

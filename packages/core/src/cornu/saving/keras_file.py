@@ -13,7 +13,9 @@ no function named by a config is called, lambdas and pickles are refused unless
 symlinks are refused, as are decompression bombs, HDF5 links/external
 storage/virtual datasets/shape bombs, and configs whose layers would allocate far
 more memory than the file stores.  A truncated or corrupt file raises a
-``ValueError`` that says so.
+``ValueError`` that says so and names the file, a missing one a ``FileNotFoundError``;
+in safe mode ``model.weights.h5`` is parsed in a child process under a time and memory
+limit (``cornu.saving.h5_reader``) unless this process saved the archive itself.
 """
 import contextlib
 import datetime
@@ -27,13 +29,15 @@ import zipfile
 
 import h5py
 
-from cornu.saving.atomic import atomic_path
+from cornu.saving import h5_reader
+from cornu.saving.atomic import atomic_directory, atomic_path
 from cornu.saving.weights import (
     UnsafeFileError,
     _read_guarded,
+    errors_naming,
     load_assets,
-    open_h5,
     save_assets,
+    trusted_source,
     write_weights,
 )
 
@@ -88,6 +92,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
                         archive.writestr(name, members[name])
                     for rel in asset_files:
                         archive.write(os.path.join(assets_dir, rel), f"{_ASSETS}/{rel}")
+            h5_reader.remember(filepath)
         else:
             _write_directory(filepath, members, assets_dir, asset_files)
 
@@ -126,10 +131,7 @@ def _list_files(directory):
 
 def _write_directory(filepath, members, assets_dir, asset_files):
     """``zipped=False``: build the directory beside the target, then swap it in."""
-    parent = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(filepath) + "-", dir=parent)
-    try:
+    with atomic_directory(filepath) as staging:
         for name in _MEMBERS:
             data = members[name]
             with open(os.path.join(staging, name), "wb") as f:
@@ -138,19 +140,6 @@ def _write_directory(filepath, members, assets_dir, asset_files):
             target = os.path.join(staging, _ASSETS, *rel.split("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(os.path.join(assets_dir, *rel.split("/")), target)
-        old = None
-        if os.path.lexists(filepath):
-            old = filepath + ".old-" + os.path.basename(staging)
-            os.replace(filepath, old)
-        os.replace(staging, filepath)
-        if old is not None:
-            if os.path.isdir(old) and not os.path.islink(old):
-                shutil.rmtree(old)
-            else:
-                os.remove(old)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 # -- reading untrusted archives -----------------------------------------------------------
@@ -275,9 +264,9 @@ class _ArchiveReader:
 @contextlib.contextmanager
 def _open_reader(filepath):
     if not os.path.exists(filepath):
-        raise ValueError(
+        raise h5_reader.MissingFileError(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible "
-            "`.keras` zip file."
+            "`.keras` zip file.", filepath
         )
     if not os.path.isdir(filepath) and not zipfile.is_zipfile(filepath):
         raise ValueError(
@@ -335,12 +324,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             stored as bytecode, pickled modules, SavedModel graphs, host paths).
     """
     filepath = os.fspath(filepath)
-    if os.path.isfile(filepath) and h5py.is_hdf5(filepath):
+    if os.path.isfile(filepath) and h5_reader.looks_like_hdf5(filepath):
         from cornu.saving.legacy_model import load_legacy_model
 
         return load_legacy_model(filepath, custom_objects=custom_objects, compile=compile,
                                  safe_mode=safe_mode)
-    with _open_reader(filepath) as reader:
+    with errors_naming(filepath), _open_reader(filepath) as reader:
         config, weights, names = _read_members(reader)
         with tempfile.TemporaryDirectory(prefix="cornu-load-") as tmp:
             has_assets = reader.extract_assets(tmp)
@@ -349,8 +338,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             limit = 2 * (len(weights) + asset_bytes + config_bytes) + _ALLOCATION_SLACK
             model = model_from_config(config, custom_objects, compile, safe_mode, limit,
                                       filepath)
-            with open_h5(weights, f"{filepath}: model.weights.h5") as f:
-                _read_guarded(model, f, filepath, include_optimizer=compile)
+            f = h5_reader.read_h5(weights, f"{filepath}: model.weights.h5",
+                                  trusted=trusted_source(filepath, safe_mode))
+            _read_guarded(model, f, filepath, include_optimizer=compile)
             if has_assets:
                 load_assets(model, os.path.join(tmp, _ASSETS))
     return model
@@ -385,7 +375,7 @@ def model_from_config(config, custom_objects, compile, safe_mode, limit, source)
 
 def load_weights_from_archive(model, filepath, skip_mismatch=False):
     filepath = os.fspath(filepath)
-    with _open_reader(filepath) as reader:
+    with errors_naming(filepath), _open_reader(filepath) as reader:
         if "model.weights.h5" not in set(reader.names()):
             raise ValueError(f"{filepath} is not a valid .keras file: model.weights.h5 is missing")
         try:
@@ -395,5 +385,6 @@ def load_weights_from_archive(model, filepath, skip_mismatch=False):
         except Exception as err:
             raise ValueError(f"{filepath} is a corrupt .keras archive: "
                              f"{type(err).__name__}: {err}") from err
-    with open_h5(weights, f"{filepath}: model.weights.h5") as f:
+        f = h5_reader.read_h5(weights, f"{filepath}: model.weights.h5",
+                              trusted=trusted_source(filepath))
         _read_guarded(model, f, filepath, skip_mismatch=skip_mismatch)

@@ -14,7 +14,9 @@ the non-trainable ones (``BatchNormalization``: gamma, beta, moving_mean,
 moving_variance).  Loading is by position within a layer; layers are matched
 either in order (the layers that own weights, as ``model.load_weights("x.h5")``
 does in Keras 3) or by name (``by_name=True``).  Datasets are read through the
-same guard as ``.weights.h5`` files: links and external storage are refused.
+same guard as ``.weights.h5`` files: links and external storage are refused, and
+the file is parsed by ``cornu.saving.h5_reader`` (in a child process under a time
+and memory limit unless this process wrote it).
 """
 import os
 import warnings
@@ -22,7 +24,9 @@ import warnings
 import h5py
 import numpy as np
 
+from cornu.saving import h5_reader
 from cornu.saving.atomic import atomic_path
+from cornu.saving.h5_reader import is_group
 
 __all__ = [
     "keras_layer_order",
@@ -136,7 +140,7 @@ def _safe_group(group, name):
     if not isinstance(link, h5py.HardLink):
         raise ValueError(f"Refusing to follow the link {group.name}/{name} in the weights file")
     sub = group[name]
-    if not isinstance(sub, h5py.Group):
+    if not is_group(sub):
         raise ValueError(f"{group.name}/{name} is not a group")
     return sub
 
@@ -290,11 +294,16 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     Returns:
         With ``by_name``, the names of the layers that received weights; else None.
     """
-    with h5py.File(os.fspath(filepath), "r") as f:
+    from cornu.saving.weights import errors_naming, trusted_source
+
+    filepath = os.fspath(filepath)
+    h5_reader.require_file(filepath)
+    with errors_naming(filepath):
+        f = h5_reader.read_h5(filepath, filepath, trusted=trusted_source(filepath))
         group = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
         if "layer_names" not in group.attrs and "layer_names0" not in group.attrs:
             raise ValueError(
-                f"{os.fspath(filepath)} is not a Keras HDF5 weights file: it has no "
+                f"{filepath} is not a Keras HDF5 weights file: it has no "
                 "'layer_names' attribute (a Keras 3 weights file must be named *.weights.h5)."
             )
         if by_name:
@@ -310,3 +319,4 @@ def save_weights(model, filepath, overwrite=True):
     with atomic_path(filepath) as tmp:
         with h5py.File(tmp, "w") as f:
             save_weights_to_hdf5_group(f, model)
+    h5_reader.remember(filepath)

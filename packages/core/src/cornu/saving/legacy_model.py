@@ -5,12 +5,15 @@ The file's root attribute ``model_config`` is the model's JSON config and the gr
 ``cornu.saving.legacy_h5``).  Loading honours ``safe_mode`` exactly as ``.keras``
 files do: a ``Lambda`` stored as Python bytecode, or any class that would run code
 from the file, is refused unless ``safe_mode=False`` (CVE-2025-9905 was Keras
-ignoring safe mode on this path).
+ignoring safe mode on this path).  In safe mode the file is parsed by
+``cornu.saving.h5_reader`` in a child process under a time and memory limit (a few
+flipped bits can make libhdf5 loop forever), and every error names the file.
 """
 import json
 import os
 
-from cornu.saving.weights import UnsafeFileError, open_h5, safe_group
+from cornu.saving import h5_reader
+from cornu.saving.weights import UnsafeFileError, errors_naming, safe_group, trusted_source
 
 _MAX_CONFIG_BYTES = 64 << 20
 
@@ -55,7 +58,9 @@ def load_legacy_model(filepath, custom_objects=None, compile=True, safe_mode=Tru
     from cornu.saving.keras_file import _ALLOCATION_SLACK, model_from_config
 
     filepath = os.fspath(filepath)
-    with open_h5(filepath, filepath) as f:
+    h5_reader.require_file(filepath)
+    with errors_naming(filepath):
+        f = h5_reader.read_h5(filepath, filepath, trusted=trusted_source(filepath, safe_mode))
         if "model_config" not in f.attrs:
             raise ValueError(
                 f"{filepath} holds no model config (a weights-only HDF5 file): build the "
@@ -78,8 +83,8 @@ def load_legacy_model(filepath, custom_objects=None, compile=True, safe_mode=Tru
             raise ValueError(f"{filepath}: the model_weights group is missing")
         legacy_h5.load_weights_from_hdf5_group(group, model)
         training = f.attrs.get("training_config")
-    if compile and training is not None:
-        _compile_from_training_config(model, json.loads(_text(training)), custom_objects)
+        if compile and training is not None:
+            _compile_from_training_config(model, json.loads(_text(training)), custom_objects)
     return model
 
 

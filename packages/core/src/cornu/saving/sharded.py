@@ -11,13 +11,15 @@ import os
 import h5py
 import numpy as np
 
+from cornu.saving import h5_reader
 from cornu.saving.atomic import atomic_path
 from cornu.saving.weights import (
     UnsafeFileError,
     _read_guarded,
-    open_h5,
+    errors_naming,
     safe_dataset,
     safe_group,
+    trusted_source,
     write_weights,
 )
 
@@ -99,6 +101,8 @@ def save_sharded_weights(model, filepath, max_shard_size, overwrite=True):
                         weight_map[entry] = name
                     elif known != name and (not isinstance(known, list) or name not in known):
                         weight_map[entry] = (known if isinstance(known, list) else [known]) + [name]
+    for name in names:
+        h5_reader.remember(os.path.join(directory, name))
     index = {"metadata": {"total_size": float(total)}, "weight_map": weight_map}
     with atomic_path(filepath) as tmp:
         with open(tmp, "w") as f:
@@ -108,6 +112,7 @@ def save_sharded_weights(model, filepath, max_shard_size, overwrite=True):
 def load_sharded_weights(model, filepath, skip_mismatch=False):
     """Load weights written by ``save_sharded_weights`` (or Keras 3's sharded saving)."""
     filepath = os.fspath(filepath)
+    h5_reader.require_file(filepath)
     if os.path.getsize(filepath) > _MAX_INDEX_BYTES:
         raise UnsafeFileError(f"{filepath}: the shard index is implausibly large")
     try:
@@ -132,7 +137,9 @@ def load_sharded_weights(model, filepath, skip_mismatch=False):
     merged = h5py.File(f"{filepath}-merged", "w", driver="core", backing_store=False)
     try:
         for name in files:
-            with open_h5(os.path.join(directory, name), name) as shard:
+            path = os.path.join(directory, name)
+            with errors_naming(path):
+                shard = h5_reader.read_h5(path, path, trusted=trusted_source(path))
                 _copy_safely(shard, merged)
         _read_guarded(model, merged, filepath, skip_mismatch=skip_mismatch)
     finally:
@@ -144,7 +151,7 @@ def _copy_safely(source, target):
         for key in group:
             link = group.get(key, getlink=True)
             child_path = f"{path}/{key}" if path else key
-            if isinstance(link, h5py.HardLink) and isinstance(group[key], h5py.Group):
+            if isinstance(link, h5py.HardLink) and h5_reader.is_group(group[key]):
                 sub = safe_group(group, key)
                 out = target.require_group(child_path)
                 for attr in ("name",):

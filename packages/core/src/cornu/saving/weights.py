@@ -14,7 +14,11 @@ Reading trusts nothing in the file: links (soft or external), external
 storage and virtual datasets are refused; every dataset's declared shape is
 checked against the variable it is meant for before a byte is read, and a
 dataset declaring far more data than it stores (a "shape bomb") is refused.
+Loading reads the file through ``cornu.saving.h5_reader`` (a child process under a
+time and memory limit, unless this process wrote the file itself), and every
+error names the file.
 """
+import contextlib
 import math
 import os
 
@@ -22,16 +26,61 @@ import h5py
 import numpy as np
 
 from cornu.naming import class_key
+from cornu.saving import h5_reader
 from cornu.saving.atomic import atomic_path
+from cornu.saving.h5_reader import H5ReadError, MissingFileError, is_dataset, is_group
 
 #: A dataset declaring more than this many bytes must store at least
 #: 1/_MAX_EXPANSION of them (cornu and Keras write uncompressed datasets).
-_BOMB_FLOOR_BYTES = 64 << 20
-_MAX_EXPANSION = 1000
+_BOMB_FLOOR_BYTES = h5_reader.BOMB_FLOOR_BYTES
+_MAX_EXPANSION = h5_reader.MAX_EXPANSION
 
 
 class UnsafeFileError(ValueError):
     """A weights file or archive that loading refuses for safety (links, bombs, ...)."""
+
+
+def trusted_source(filepath, safe_mode=True):
+    """Whether loading may read ``filepath`` in this process: ``safe_mode=False`` (or
+    ``cornu.config.enable_unsafe_deserialization()``), or a file this process saved and
+    that has not changed since.  Otherwise ``h5_reader`` reads it in a child process."""
+    from cornu.serialization import in_safe_mode
+
+    if not safe_mode or not in_safe_mode():
+        return True
+    return isinstance(filepath, str) and h5_reader.is_trusted(filepath)
+
+
+#: What a load turns into "a ValueError naming the file" (a corrupt file raises them
+#: from h5py, numpy and the config readers).
+_LOW_LEVEL_ERRORS = (OSError, RuntimeError, TypeError, KeyError, IndexError, AttributeError,
+                     OverflowError, MemoryError)
+
+
+@contextlib.contextmanager
+def errors_naming(source):
+    """Every error of a load names ``source``: a ValueError without it gets it as a
+    prefix (same class), a low-level error becomes a ValueError saying the file is
+    corrupt.  A missing file stays a FileNotFoundError."""
+    source = os.fspath(source)
+    try:
+        yield
+    except (MissingFileError, H5ReadError):
+        raise
+    except ValueError as err:
+        if source in str(err):
+            raise
+        message = f"{source}: {err}"
+        try:
+            new = type(err)(message)
+        except Exception:  # noqa: BLE001 - a subclass with another signature
+            new = ValueError(message)
+        raise new from err
+    except _LOW_LEVEL_ERRORS as err:
+        if isinstance(err, FileNotFoundError) and source in str(err):
+            raise
+        raise ValueError(f"Cannot read {source} (corrupt or truncated): "
+                         f"{type(err).__name__}: {err}") from err
 
 
 # -- walking the object tree ---------------------------------------------------------
@@ -133,7 +182,7 @@ def safe_group(parent, path):
                 "weights file: links can read other files on this machine"
             )
         current = current[part]
-        if not isinstance(current, h5py.Group):
+        if not is_group(current):
             raise UnsafeFileError(f"{current.name} in the weights file is not a group")
     return current
 
@@ -154,7 +203,7 @@ def safe_dataset(group, key, expected_shape=None, what=None):
             "file: links can read other files on this machine"
         )
     dataset = group[key]
-    if not isinstance(dataset, h5py.Dataset):
+    if not is_dataset(dataset):
         raise UnsafeFileError(f"{group.name}/{key} in the weights file is not a dataset")
     if dataset.external:
         raise UnsafeFileError(
@@ -402,12 +451,17 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     with atomic_path(filepath) as tmp:
         with h5py.File(tmp, "w") as f:
             write_weights(model, f)
+    h5_reader.remember(filepath)
 
 
 def open_h5(filepath_or_bytes, what):
-    """Open an HDF5 file for reading, turning a corrupt file into a clear ValueError."""
+    """Open an HDF5 file in this process (``KerasFileEditor``), a missing file raising
+    FileNotFoundError and a corrupt one a clear ValueError.  Loading reads files through
+    ``h5_reader.read_h5`` instead (bounded, in a child process)."""
     import io
 
+    if not isinstance(filepath_or_bytes, bytes):
+        h5_reader.require_file(filepath_or_bytes)
     source = io.BytesIO(filepath_or_bytes) if isinstance(filepath_or_bytes, bytes) \
         else filepath_or_bytes
     try:
@@ -421,6 +475,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
     """Load weights from a ``.weights.h5``, sharded ``.weights.json``, ``.keras`` or
     legacy Keras ``.h5`` file (``by_name`` applies to the legacy format only)."""
     filepath = os.fspath(filepath)
+    h5_reader.require_file(filepath)
     if filepath.endswith(".keras") or os.path.isdir(filepath):
         from cornu.saving.keras_file import load_weights_from_archive
 
@@ -433,8 +488,6 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
             and not filepath.endswith(".weights.h5"):
         from cornu.saving import legacy_h5
 
-        with open_h5(filepath, filepath):
-            pass  # a clear error for a corrupt file before the legacy reader opens it
         return legacy_h5.load_weights(model, filepath, by_name=by_name,
                                       skip_mismatch=skip_mismatch)
     if not filepath.endswith(".weights.h5"):
@@ -442,7 +495,8 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
             f"load_weights: expected a .weights.h5, .weights.json, .keras or legacy .h5 "
             f"file, received {filepath!r}"
         )
-    with open_h5(filepath, filepath) as f:
+    with errors_naming(filepath):
+        f = h5_reader.read_h5(filepath, filepath, trusted=trusted_source(filepath))
         _read_guarded(model, f, filepath, skip_mismatch=skip_mismatch)
 
 

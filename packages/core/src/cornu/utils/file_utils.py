@@ -5,7 +5,9 @@ return value) and adds what an unattended machine needs:
 
 * the download goes to a temporary file in the cache folder and is renamed
   into place only once its hash matches, so a good cached file is never
-  replaced by a bad one and an interrupted download leaves nothing behind;
+  replaced by a bad one, and a failed download leaves nothing behind (a killed
+  one's partial file is removed by the next download of that file: see
+  ``cornu.saving.atomic``); the cached file gets the umask's permissions;
 * up to three attempts, resuming a partial download with an HTTP ``Range``
   request when the server supports it;
 * archives are extracted safely: a member with an absolute path, a ``..``
@@ -307,13 +309,6 @@ def _download(origin, part_path, progress_factory):
             time.sleep(delay)
 
 
-def _remove_quietly(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
 def get_file(
     fname=None,
     origin=None,
@@ -412,9 +407,9 @@ def get_file(
             _say(f"Copying data from {origin}")
         else:
             _say(f"Downloading data from {origin}")
-        fd, part_path = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=datadir)
-        os.close(fd)
-        try:
+        from cornu.saving.atomic import atomic_path
+
+        with atomic_path(download_target) as part_path:
             try:
                 _download(origin, part_path, _DownloadProgress)
             except DownloadError as err:
@@ -438,10 +433,6 @@ def get_file(
                         f"the file downloaded from {origin} is {received}, but the "
                         f"expected {algorithm} hash is {file_hash}.{kept}"
                     )
-            os.replace(part_path, download_target)
-        except BaseException:
-            _remove_quietly(part_path)
-            raise
 
     if extract or untar:
         if untar:
@@ -616,22 +607,14 @@ def extract_archive(file_path, path=".", archive_format="auto"):
             opener, extractor = zipfile.ZipFile, _extract_zip
         else:
             raise NotImplementedError(f"Unknown archive format {archive_type!r}.")
-        parent = os.path.dirname(path)
-        os.makedirs(parent, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".extracting",
-                                   dir=parent)
+        from cornu.saving.atomic import atomic_directory
+
         try:
-            with opener(file_path) as archive:
-                extractor(archive, staging, file_path)
-            if os.path.lexists(path):
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
-                else:
-                    os.remove(path)
-            os.replace(staging, path)
-        except BaseException as err:
-            shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            with atomic_directory(path, fsync_files=False) as staging:
+                with opener(file_path) as archive:
+                    extractor(archive, staging, file_path)
+        except OSError as err:
+            if err.errno == errno.ENOSPC:
                 raise OSError(
                     errno.ENOSPC,
                     f"No space left on device while extracting {file_path} into {path}.",
