@@ -92,20 +92,25 @@ def test_cornu_plugins_env_limits_loaded_plugins():
 
 
 def test_import_cornu_is_light():
+    """``import cornu`` loads neither framework nor any family (what it loads, not how long
+    it takes: the time is a benchmark, ``benchmarks/import_time.py``)."""
     code = (
-        "import sys, time; t = time.perf_counter(); import cornu; "
-        "dt = time.perf_counter() - t; "
+        "import sys; import cornu; "
         "print('torch' in sys.modules, 'tensorflow' in sys.modules, "
-        "'cornu.layers' in sys.modules, dt < 1.0)"
+        "'cornu.layers' in sys.modules)"
     )
     result = _run(code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "False", "False", "True"]
+    assert result.stdout.split() == ["False", "False", "False"]
 
 
 @pytest.mark.parametrize("family,dist", sorted(cornu._FAMILIES.items()))
 def test_missing_family_names_the_distribution(family, dist):
-    if importlib.util.find_spec(f"cornu.{family}") is not None:
+    try:
+        installed = importlib.util.find_spec(f"cornu.{family}") is not None
+    except ModuleNotFoundError:  # cornu's finder: a missing family names its distribution
+        installed = False
+    if installed:
         assert getattr(cornu, family).__name__ == f"cornu.{family}"
         return
     with pytest.raises(ModuleNotFoundError, match=f"cornu.{family} is not installed: pip install {dist}"):

@@ -9,6 +9,7 @@ arguments (``batch_size``, ``epochs``, ``steps``...) fail before any work with a
 ValueError naming the argument and the value.
 """
 import os
+import re
 import traceback
 
 import numpy as np
@@ -282,6 +283,19 @@ def test_empty_arrays_say_no_data():
         model.fit(x[:0], y[:0], verbose=0)
     with pytest.raises(ValueError, match=r"^predict\(\) received no data"):
         model.predict(x[:0], verbose=0)
+    with pytest.raises(ValueError, match=r"^evaluate\(\) received no data: the input yielded "
+                                         r"no batches"):
+        model.evaluate(x[:0], y[:0], verbose=0)  # (it returned 0.0)
+    with pytest.raises(ValueError, match=r"^evaluate\(\) received no data"):
+        model.evaluate(x[:0], y[:0], verbose=0, return_dict=True)
+
+
+def test_empty_generator_says_no_data():
+    model = _model()
+    with pytest.raises(ValueError, match=r"^evaluate\(\) received no data"):
+        model.evaluate(iter([]), verbose=0)
+    with pytest.raises(ValueError, match=r"^fit\(\) received no data"):
+        model.fit(iter([]), verbose=0)
 
 
 def test_empty_dataset_says_no_data(backend_name):
@@ -296,3 +310,132 @@ def test_empty_dataset_says_no_data(backend_name):
         model.fit(empty, verbose=0)
     with pytest.raises(ValueError, match=r"^predict\(\) received no data"):
         model.predict(empty.map(lambda a, b: a), verbose=0)
+    with pytest.raises(ValueError, match=r"^evaluate\(\) received no data"):
+        model.evaluate(empty, verbose=0)
+
+
+# -- text fed to a numeric layer -------------------------------------------------------
+TEXT_MESSAGE = (r"^Layer 'scores' \(Dense\) received an input of dtype {dtype}, but it "
+                r"computes with numbers \(its input dtype is float32\)\. Turn text into "
+                r"numbers before this layer, e\.g\. with a StringLookup")
+TEXT_DTYPE = r"(str \(numpy U1\)|string)"  # numpy's, or a tf.string tensor's (tracing)
+
+
+def _text_model():
+    model = cornu.Sequential([cornu.Input((4,)), layers.Dense(3, name="scores")])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def _text(n=8):
+    return np.array([["a", "b", "c", "d"]] * n)
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict", "train_on_batch",
+                                    "test_on_batch", "predict_on_batch", "__call__"])
+def test_text_into_a_numeric_layer_names_the_layer_and_dtype(method, backend_name, filtering):
+    """Not the framework's cast error: the layer, the dtype received, what it needs.  (On
+    tensorflow a compiled step meets the text as a ``tf.string`` tensor while tracing.)"""
+    model = _text_model()
+    x, y = _text(), np.zeros((8, 3), "float32")
+    call = {
+        "fit": lambda: model.fit(x, y, verbose=0),
+        "evaluate": lambda: model.evaluate(x, y, verbose=0),
+        "predict": lambda: model.predict(x, verbose=0),
+        "train_on_batch": lambda: model.train_on_batch(x, y),
+        "test_on_batch": lambda: model.test_on_batch(x, y),
+        "predict_on_batch": lambda: model.predict_on_batch(x),
+        "__call__": lambda: model(x),
+    }[method]
+    with pytest.raises(TypeError) as info:
+        call()
+    message = str(info.value)
+    assert type(info.value) is TypeError
+    assert re.match(TEXT_MESSAGE.format(dtype=TEXT_DTYPE), message), message
+    if method == "__call__" or backend_name != "tensorflow":
+        assert "str (numpy U1)" in message
+    _assert_filtered(info.value, backend_name)
+
+
+@pytest.mark.parametrize("data,dtype", [
+    (np.array([["a", "bb", "c", "d"]]), "str (numpy U2)"),
+    (np.array([[b"a", b"b", b"c", b"d"]]), "bytes (numpy S1)"),
+    (np.array([["a", "b", "c", "d"]], dtype=object), "object (numpy, holding str)"),
+])
+def test_text_into_a_layer_call_names_the_dtype(data, dtype, filtering):
+    for built in (False, True):
+        dense = layers.Dense(3, name="scores")
+        if built:
+            dense(np.zeros((1, 4), "float32"))
+        with pytest.raises(TypeError, match=TEXT_MESSAGE.format(dtype=re.escape(dtype))):
+            dense(data)
+        assert dense.built  # (the first call builds it from the shape, then refuses)
+
+
+def test_text_in_a_functional_model_names_the_first_numeric_layer(filtering):
+    inputs = cornu.Input((4,), name="features")
+    model = cornu.Model(inputs, layers.Dense(3, name="scores")(layers.Activation("linear")(
+        inputs)))
+    with pytest.raises(TypeError, match=TEXT_MESSAGE.format(dtype=TEXT_DTYPE)):
+        model.predict(_text(), verbose=0)
+
+
+def test_text_pipelines_still_run(backend_name):
+    """Layers that take text (lookups, weightless layers such as Lambda) are not checked,
+    and numbers in object arrays are not text."""
+    model = cornu.Sequential([
+        cornu.Input((1,), dtype="string"),
+        layers.StringLookup(vocabulary=["a", "b", "c"]),
+        layers.Embedding(5, 2),
+        layers.Flatten(),
+        layers.Dense(1),
+    ])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.array([["a"], ["b"], ["z"], ["c"]])
+    model.fit(x, np.zeros((4, 1), "float32"), verbose=0)
+    assert model.predict(x, verbose=0).shape == (4, 1)
+    assert model.evaluate(x, np.zeros((4, 1), "float32"), verbose=0) >= 0
+    upper = layers.Lambda(lambda t: t)
+    assert upper(np.array(["a"])).tolist() == ["a"]
+    dense = layers.Dense(2)
+    assert tuple(dense(np.ones((1, 3), dtype=object).astype("float32")).shape) == (1, 2)
+
+
+# -- dict inputs -----------------------------------------------------------------------
+def _dict_model():
+    a, b = cornu.Input((4,), name="a"), cornu.Input((2,), name="b")
+    model = cornu.Model({"a": a, "b": b}, layers.Dense(3)(layers.Concatenate()([a, b])),
+                        name="two_inputs")
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("method", ["__call__", "fit", "evaluate", "predict"])
+def test_dict_with_a_wrong_key_names_passed_and_expected_keys(method, backend_name,
+                                                              filtering):
+    model = _dict_model()
+    data = {"a": np.zeros((8, 4), "float32"), "wrong": np.zeros((8, 2), "float32")}
+    y = np.zeros((8, 3), "float32")
+    call = {
+        "__call__": lambda: model(data),
+        "fit": lambda: model.fit(data, y, verbose=0),
+        "evaluate": lambda: model.evaluate(data, y, verbose=0),
+        "predict": lambda: model.predict(data, verbose=0),
+    }[method]
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == (
+        "Missing data for input \"b\" of model 'two_inputs'. You passed a data dictionary "
+        "with keys ['a', 'wrong']. Expected the following keys: ['a', 'b']")
+    _assert_filtered(info.value, backend_name)
+
+
+def test_dict_with_a_wrong_key_for_a_list_of_named_inputs(filtering):
+    """Inputs given as a list are matched by name too (Keras): the same message."""
+    inputs = cornu.Input((4,), name="pixels")
+    model = cornu.Model([inputs], layers.Dense(3)(inputs), name="one_input")
+    with pytest.raises(ValueError) as info:
+        model.predict({"pixel": np.zeros((2, 4), "float32")}, verbose=0)
+    assert str(info.value) == (
+        "Missing data for input \"pixels\" of model 'one_input'. You passed a data "
+        "dictionary with keys ['pixel']. Expected the following keys: ['pixels']")

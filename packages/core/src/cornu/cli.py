@@ -2,20 +2,28 @@
 
 ``cornu plugins`` lists, for the default plugin context (so ``CORNU_PLUGINS`` and
 ``CORNU_DISABLE_PLUGINS`` apply): cornu-core and its hookspec version, the
-installed backends, every loaded plugin with its distribution, version,
+installed backends (the selected one marked, with what selected it; a selected
+backend that is not installed is said so, with its ``pip install``), the families
+(``cornu.layers``, ...) with the ones not installed and their ``pip install``,
+every loaded plugin with its distribution, version,
 declared hookspec version and the components it registered, the plugins that
 were disabled or failed to load, and name conflicts.  ``--json`` prints the same
 as one JSON object (for scripts and CI).
 """
 import argparse
+import importlib.util
 import json
+import os
 import sys
 import warnings
+from importlib import metadata
 
 
 def _collect():
     """Everything ``cornu plugins`` shows, as plain data."""
+    import cornu
     from cornu import backend as backend_module
+    from cornu import config
     from cornu.plugins import hookspecs, manager
 
     context = manager.current_context()
@@ -34,6 +42,29 @@ def _collect():
         dist, version = manager.distribution_of(ep)
         backends.append({"name": ep.name, "distribution": dist, "version": version,
                          "module": ep.value, "selected": ep.name == selected})
+    if os.environ.get("CORNU_BACKEND"):
+        source = "CORNU_BACKEND"
+    elif selected is not None and config.requested_backend():
+        source = "config"  # the config file (or set_backend)
+    else:
+        source = "default"  # the installed one, torch first
+    selection = {"name": selected, "source": source,
+                 "installed": any(b["selected"] for b in backends),
+                 "distribution": (manager.backend_distribution(selected)
+                                  if selected is not None else None)}
+    families = []
+    for family, dist in sorted(cornu._FAMILIES.items()):
+        module = f"cornu.{family}"
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:  # cornu's finder for a missing family says what to install
+            found = False
+        try:
+            version = metadata.version(dist) if found else None
+        except metadata.PackageNotFoundError:
+            version = None
+        families.append({"module": module, "distribution": dist, "installed": found,
+                         "version": version})
 
     registered = {}
     for kind in hookspecs.KINDS:
@@ -55,6 +86,8 @@ def _collect():
         "core": {"version": infos[manager.CORE_PLUGIN].version,
                  "hookspec_version": hookspecs.HOOKSPEC_VERSION},
         "backends": backends,
+        "selected_backend": selection,
+        "families": families,
         "plugins": plugins,
         "disabled": [{"name": d.name, "distribution": d.distribution, "version": d.version}
                      for d in context.disabled()],
@@ -72,9 +105,24 @@ def _print(data):
     print("\nBackends (entry-point group 'cornu.backends'):")
     if not data["backends"]:
         print("  none installed: pip install cornu-backend-torch (or cornu-backend-tf)")
+    selection = data["selected_backend"]
+    by = {"CORNU_BACKEND": " by CORNU_BACKEND", "config": " by the cornu config"}.get(
+        selection["source"], "")
     for b in data["backends"]:
-        mark = " (selected)" if b["selected"] else ""
+        mark = f" (selected{by})" if b["selected"] else ""
         print(f"  {b['name']:<12} {b['distribution']} {b['version']}{mark}")
+    if selection["name"] is not None and not selection["installed"]:
+        where = {"CORNU_BACKEND": "CORNU_BACKEND", "config": "the cornu config"}.get(
+            selection["source"], "the default")
+        print(f"  {selection['name']!r}, selected by {where}, is not installed: "
+              f"pip install {selection['distribution']}")
+    print("\nFamilies:")
+    for f in data["families"]:
+        if f["installed"]:
+            version = f" {f['version']}" if f["version"] else ""
+            print(f"  {f['module']:<18} {f['distribution']}{version}")
+        else:
+            print(f"  {f['module']:<18} not installed: pip install {f['distribution']}")
     print("\nPlugins (entry-point group 'cornu'):")
     for p in data["plugins"]:
         hs = p["hookspec_version"]

@@ -36,15 +36,38 @@ def _registry_get(kind, name, family, dist):
             name=f"cornu.{family}",
         )
     if obj is None:
-        raise ValueError(registry.unknown_name_message(kind, name))
+        message = registry.unknown_name_message(kind, name)
+        from cornu.plugins import manager
+
+        context = manager.current_context()
+        if dist in {d.distribution for d in context.disabled()}:
+            message += f" ({dist}, which provides cornu.{family}, is disabled.)"
+        elif dist not in {info.distribution for info in context.infos().values()}:
+            message += f" (cornu.{family} is not installed: pip install {dist}.)"
+        raise ValueError(message)
     return obj
+
+
+#: The optimizer ``compile`` resolves when it is given none (Keras 3's default).
+DEFAULT_OPTIMIZER = "rmsprop"
 
 
 def resolve_optimizer(identifier):
     if identifier is None:
-        identifier = "rmsprop"
+        identifier = DEFAULT_OPTIMIZER
     if isinstance(identifier, str):
-        cls = _registry_get("optimizer", identifier, "optimizers", "cornu-optimizers")
+        try:
+            cls = _registry_get("optimizer", identifier, "optimizers", "cornu-optimizers")
+        except (ModuleNotFoundError, ValueError) as err:
+            if identifier != DEFAULT_OPTIMIZER:
+                raise
+            # compile(loss=...) alone: say which optimizer compile tried, and why.
+            raise type(err)(
+                f"compile() resolves optimizer={DEFAULT_OPTIMIZER!r} (its default when no "
+                f"optimizer is passed) and could not: {err} Pass optimizer=... with an "
+                "optimizer instance or another registered name.",
+                **({"name": err.name} if isinstance(err, ModuleNotFoundError) else {}),
+            ) from None
         return cls()
     if isinstance(identifier, dict):
         from cornu.serialization import deserialize_cornu_object

@@ -441,8 +441,13 @@ def load_backend_module(name):
     raise ImportError(
         f"The cornu backend {name!r} is not installed (installed: "
         f"{', '.join(available)}). Install it, e.g. pip install "
-        f"cornu-backend-{'tf' if name == 'tensorflow' else name}"
+        f"{backend_distribution(name)}"
     )
+
+
+def backend_distribution(name):
+    """The distribution that, by cornu's naming, provides the backend ``name``."""
+    return f"cornu-backend-{'tf' if name == 'tensorflow' else name}"
 
 
 def installed_backends():
@@ -454,5 +459,6 @@ __all__ = [
     "VERSION_ATTRIBUTE", "Context", "PluginInfo", "PluginFailure", "PluginWarning",
     "current_context", "default_context", "get_plugin_manager", "register_plugin",
     "unregister_plugin", "plugin_infos", "load_failures", "reset", "load_backend_module",
-    "installed_backends", "declared_hookspec_version", "distribution_of",
+    "installed_backends", "backend_distribution", "declared_hookspec_version",
+    "distribution_of",
 ]
