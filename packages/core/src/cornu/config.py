@@ -180,3 +180,87 @@ def enable_unsafe_deserialization():
 def is_nnx_enabled():
     """Always False: Flax NNX is a JAX feature, and cornu has no JAX backend."""
     return False
+
+
+# -- interactive logging (stdout or the "cornu" logger): see cornu.utils.io_utils ----------
+def enable_interactive_logging():
+    """Send progress bars and callbacks' messages to stdout (the default)."""
+    from cornu.utils import io_utils
+
+    io_utils.enable_interactive_logging()
+
+
+def disable_interactive_logging():
+    """Send progress bars and callbacks' messages to the ``"cornu"`` Python logger
+    (level INFO) instead of stdout, e.g. for training jobs on a server."""
+    from cornu.utils import io_utils
+
+    io_utils.disable_interactive_logging()
+
+
+def is_interactive_logging_enabled():
+    """Whether cornu's messages go to stdout (True, the default) or to the logger."""
+    from cornu.utils import io_utils
+
+    return io_utils.is_interactive_logging_enabled()
+
+
+# -- flash attention ------------------------------------------------------------------------
+_FLASH_ATTENTION = None  # None: use it where the inputs allow (auto); False: never
+
+
+def enable_flash_attention():
+    """Let attention layers (``MultiHeadAttention``, ``GroupedQueryAttention``) use flash
+    attention where the backend and the inputs allow it (the default).  As in Keras this
+    restores the automatic choice (``is_flash_attention_enabled()`` is then None): it does
+    not force the kernel; ``flash_attention=True`` on a layer does."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = None
+
+
+def disable_flash_attention():
+    """Keep attention layers off the flash-attention kernel
+    (``is_flash_attention_enabled()`` is then False)."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_flash_attention_enabled():
+    """None (the default: automatic, used where possible) or False (disabled), as Keras."""
+    return _FLASH_ATTENTION
+
+
+# -- debugging caps on fit/evaluate/predict ---------------------------------------------------
+def _int_from_env(name):
+    value = os.environ.get(name)
+    return None if value is None else int(value)
+
+
+_MAX_EPOCHS = _int_from_env("KERAS_MAX_EPOCHS")
+_MAX_STEPS_PER_EPOCH = _int_from_env("KERAS_MAX_STEPS_PER_EPOCH")
+
+
+def set_max_epochs(max_epochs):
+    """Cap the epochs of every ``fit`` at ``max_epochs`` (None: no cap).  For debugging;
+    the ``KERAS_MAX_EPOCHS`` environment variable sets it at import, as in Keras."""
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = max_epochs
+
+
+def max_epochs():
+    """The cap on ``fit``'s epochs (``set_max_epochs``, ``KERAS_MAX_EPOCHS``), or None."""
+    return _MAX_EPOCHS
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the steps of every epoch of ``fit`` (validation included), ``evaluate`` and
+    ``predict`` at ``max_steps_per_epoch`` (None: no cap).  For debugging; the
+    ``KERAS_MAX_STEPS_PER_EPOCH`` environment variable sets it at import, as in Keras."""
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = max_steps_per_epoch
+
+
+def max_steps_per_epoch():
+    """The cap on steps per epoch (``set_max_steps_per_epoch``,
+    ``KERAS_MAX_STEPS_PER_EPOCH``), or None."""
+    return _MAX_STEPS_PER_EPOCH

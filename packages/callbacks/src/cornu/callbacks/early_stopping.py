@@ -1,6 +1,7 @@
 """Stop training when a monitored quantity stops improving."""
 from cornu.callbacks._monitor import get_monitor_value, is_improvement, monitor_op
 from cornu.engine.callbacks import Callback
+from cornu.utils import io_utils
 
 
 class EarlyStopping(Callback):
@@ -67,10 +68,10 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            io_utils.print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(
+                io_utils.print_msg(
                     "Restoring model weights from the end of the best epoch: "
                     f"{self.best_epoch + 1}."
                 )

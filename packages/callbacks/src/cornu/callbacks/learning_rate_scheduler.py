@@ -3,6 +3,7 @@ import numpy as np
 
 from cornu.callbacks._monitor import to_float
 from cornu.engine.callbacks import Callback
+from cornu.utils import io_utils
 
 
 def _optimizers(model):
@@ -55,8 +56,10 @@ class LearningRateScheduler(Callback):
             learning_rate = self._update(optimizer, epoch)
             if self.verbose > 0:
                 name = f" {optimizer.name}" if hasattr(self.model.optimizer, "optimizers") else ""
-                print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting{name} learning "
-                      f"rate to {learning_rate}.")
+                io_utils.print_msg(
+                    f"\nEpoch {epoch + 1}: LearningRateScheduler setting{name} learning "
+                    f"rate to {learning_rate}."
+                )
 
     def on_epoch_end(self, epoch, logs=None):
         _log_learning_rates(self.model, logs)

@@ -3,6 +3,7 @@ import os
 
 from cornu.callbacks._monitor import get_monitor_value, monitor_op
 from cornu.engine.callbacks import Callback
+from cornu.utils import io_utils
 
 
 class ModelCheckpoint(Callback):
@@ -92,16 +93,20 @@ class ModelCheckpoint(Callback):
                 return
             if self.best is not None and not self.monitor_op(current, self.best):
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
-                          f"{self.best:.5f}")
+                    io_utils.print_msg(
+                        f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
+                        f"{self.best:.5f}"
+                    )
                 return
             if self.verbose > 0:
                 previous = "inf" if self.best is None else f"{self.best:.5f}"
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {previous} to "
-                      f"{current:.5f}, saving model to {path}")
+                io_utils.print_msg(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {previous} to "
+                    f"{current:.5f}, saving model to {path}"
+                )
             self.best = current
         elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            io_utils.print_msg(f"\nEpoch {epoch + 1}: saving model to {path}")
         if self.save_weights_only:
             self.model.save_weights(path, overwrite=True)
         else:

@@ -6,6 +6,7 @@ import numpy as np
 from cornu.callbacks._monitor import is_improvement, monitor_op, to_float
 from cornu.callbacks.learning_rate_scheduler import _log_learning_rates, _optimizers
 from cornu.engine.callbacks import Callback
+from cornu.utils import io_utils
 
 
 class ReduceLROnPlateau(Callback):
@@ -61,8 +62,10 @@ class ReduceLROnPlateau(Callback):
         optimizer.learning_rate = new_lr
         if self.verbose > 0:
             name = f" {name}" if name else ""
-            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name} learning rate to "
-                  f"{new_lr}.")
+            io_utils.print_msg(
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name} learning rate to "
+                f"{new_lr}."
+            )
         return True
 
     def on_epoch_end(self, epoch, logs=None):

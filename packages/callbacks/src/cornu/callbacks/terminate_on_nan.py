@@ -3,6 +3,7 @@ import math
 
 from cornu.callbacks._monitor import to_float
 from cornu.engine.callbacks import Callback
+from cornu.utils import io_utils
 
 
 class TerminateOnNaN(Callback):
@@ -30,7 +31,7 @@ class TerminateOnNaN(Callback):
                     f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
                     "Terminating training immediately."
                 )
-            print(f"Batch {batch}: Invalid loss, terminating training")
+            io_utils.print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 
     def get_config(self):

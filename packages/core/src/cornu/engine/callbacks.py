@@ -1,5 +1,6 @@
 """The callback infrastructure that fit/evaluate/predict drive: Callback, CallbackList,
 History and ProgbarLogger.  Concrete callbacks live in cornu-callbacks."""
+from cornu.utils import io_utils
 from cornu.utils.progbar import Progbar
 
 _BATCH_HOOKS = (
@@ -288,7 +289,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._reset()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            io_utils.print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update(batch, logs)

@@ -6,6 +6,7 @@ Python generators/iterators yielding ``x``, ``(x, y)`` or ``(x, y, sample_weight
 to backend tensors once, up front; each step then only slices on the device.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -208,11 +209,32 @@ def _convert(a, convert):
     return convert(a)
 
 
+def capped_epochs(epochs):
+    """``fit``'s epochs under ``cornu.config.max_epochs()`` (a debugging cap), as Keras."""
+    cap = config.max_epochs()
+    if cap and cap < epochs:
+        warnings.warn(f"Limiting epochs to {cap}", stacklevel=3)
+        return cap
+    return epochs
+
+
+def capped_steps(steps):
+    """The steps of one epoch under ``cornu.config.max_steps_per_epoch()`` (a debugging
+    cap on every loop of fit, its validation, evaluate and predict), as Keras."""
+    cap = config.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
+
+
 def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
                      shuffle=False, class_weight=None):
-    """The adapter for ``x``; raises a clear error for unsupported inputs."""
+    """The adapter for ``x``; raises a clear error for unsupported inputs.  ``steps``
+    is capped by ``cornu.config.max_steps_per_epoch()``."""
     if x is None:
         raise ValueError("No input data: x is None")
+    steps = capped_steps(steps)
     from cornu.utils.py_dataset import PyDataset, PyDatasetBatches
 
     if isinstance(x, PyDataset):
@@ -248,3 +270,7 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
     )
     return ArrayAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
                         class_weight=class_weight, steps=steps)
+
+
+#: Keras's name (``keras.src.trainers.data_adapters.data_adapter_utils``).
+class_weight_to_sample_weights = class_weight_to_sample_weight

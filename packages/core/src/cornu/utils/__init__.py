@@ -7,6 +7,14 @@ from cornu.utils.dataset_utils import (
     timeseries_dataset_from_array,
 )
 from cornu.utils.file_utils import get_file
+from cornu.utils.config import Config
+from cornu.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from cornu.utils.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
+from cornu.utils import legacy
 from cornu.utils.numerical_utils import normalize, to_categorical
 from cornu.utils.py_dataset import PyDataset
 from cornu.engine.data_adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight
@@ -44,6 +52,9 @@ __all__ = [
     "get_registered_object", "register_cornu_serializable", "register_keras_serializable",
     "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
     "clear_session", "is_keras_tensor", "standardize_dtype", "get_source_inputs",
+    "Config", "array_to_img", "img_to_array", "load_img", "save_img",
+    "disable_interactive_logging", "enable_interactive_logging",
+    "is_interactive_logging_enabled", "legacy",
 ]
 
 # Keras names whose class lives in a family: resolved on first use (``import cornu.utils``

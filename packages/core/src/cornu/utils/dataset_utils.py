@@ -13,6 +13,7 @@ import wave
 
 import numpy as np
 
+from cornu.utils import io_utils
 from cornu.utils.py_dataset import PyDataset
 
 __all__ = [
@@ -261,7 +262,7 @@ def index_directory(fn, directory, labels, formats, class_names, shuffle, seed, 
         class_names = [str(c) for c in sorted(set(labels))]
     if verbose:
         if labels == "inferred":
-            print(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
+            io_utils.print_msg(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
         else:
             print(f"Found {len(paths)} files.")
     if shuffle:

@@ -3,6 +3,8 @@ import math
 import sys
 import time
 
+from cornu.utils import io_utils
+
 
 def _format_value(value):
     value = float(value)
@@ -37,6 +39,9 @@ class Progbar:
         interval: the minimum seconds between redraws.
         stateful_metrics: names of metrics shown as-is rather than averaged over steps.
         unit_name: the unit shown per step ("step", "sample").
+        file: a stream to write to; by default the bar goes through
+            ``cornu.utils.io_utils.print_msg``: to stdout, or to the ``"cornu"``
+            logger when interactive logging is off (one record per finished line).
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
@@ -47,9 +52,10 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         self.stateful_metrics = set(stateful_metrics or ())
-        self.file = file if file is not None else sys.stdout
+        self.file = file
+        stream = file if file is not None else sys.stdout
         self._dynamic_display = (
-            (hasattr(self.file, "isatty") and self.file.isatty())
+            (hasattr(stream, "isatty") and stream.isatty())
             or "ipykernel" in sys.modules
         )
         self._values = {}
@@ -81,15 +87,12 @@ class Progbar:
                 return
             self._last_update = now
             line = self._line(current, now, finalize)
-            if self._dynamic_display:
+            if self._dynamic_display and self._interactive():
                 pad = max(self._prev_width - len(line), 0)
-                self.file.write("\r" + line + " " * pad)
+                self._write("\r" + line + " " * pad + ("\n" if finalize else ""))
                 self._prev_width = len(line)
-                if finalize:
-                    self.file.write("\n")
             elif finalize:
-                self.file.write(line + "\n")
-            self.file.flush()
+                self._write(line + "\n")
         elif self.verbose == 2 and finalize:
             elapsed = now - self._start
             count = self.target or current
@@ -97,7 +100,16 @@ class Progbar:
             parts = [f"{count}/{count}" if self.target else f"{current}",
                      _format_time(elapsed), _format_per_step(per_step, self.unit_name)]
             parts += [f"{k}: {self._value(k)}" for k in self._values_order]
-            self.file.write(" - ".join(parts) + "\n")
+            self._write(" - ".join(parts) + "\n")
+
+    def _interactive(self):
+        return self.file is not None or io_utils.is_interactive_logging_enabled()
+
+    def _write(self, text):
+        if self.file is None:
+            io_utils.print_msg(text, line_break=False)
+        else:
+            self.file.write(text)
             self.file.flush()
 
     def add(self, n, values=None):

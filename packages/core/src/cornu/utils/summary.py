@@ -35,7 +35,8 @@ def _bytes_text(n):
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False):
-    print_fn = print_fn or print
+    if print_fn is None:
+        from cornu.utils.io_utils import print_msg as print_fn
     from cornu.models.functional import Functional
 
     layers = getattr(model, "_operations", None) or model.layers  # op nodes too, as Keras

@@ -690,7 +690,11 @@ def dot_product_attention(
     flash_attention=None,
     attn_logits_soft_cap=None,
 ):
-    """Attention over ``(batch, seq, heads, head_dim)`` tensors (Keras layout)."""
+    """Attention over ``(batch, seq, heads, head_dim)`` tensors (Keras layout).
+    TensorFlow has no flash-attention kernel: ``flash_attention=True`` raises (as Keras);
+    None (automatic) and False compute it the same way."""
+    if flash_attention:
+        raise ValueError("Flash attention is not supported in tensorflow backend.")
     q, k, v = promote(query, key, value)
     head_dim = q.shape[-1]
     scale = 1.0 / _pymath.sqrt(head_dim) if scale is None else scale

@@ -654,6 +654,39 @@ def psnr(x1, x2, max_val):
     return 20.0 * torch.log10(torch.as_tensor(max_val, dtype=mse.dtype)) - 10.0 * torch.log10(mse)
 
 
+def _sdpa_kernels(flash_attention, q, k, v, attn_mask, is_causal):
+    """The SDPA kernels ``flash_attention`` allows: None, any (torch chooses); False, all
+    but flash attention; True, flash attention only, raising (as Keras) when the inputs
+    or the device cannot use it (it needs CUDA, float16/bfloat16 and no mask)."""
+    import contextlib
+
+    if flash_attention is None:
+        return contextlib.nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    if not flash_attention:
+        others = [b for b in (SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH,
+                              getattr(SDPBackend, "CUDNN_ATTENTION", None)) if b is not None]
+        return sdpa_kernel(others)
+    try:
+        from torch.backends.cuda import SDPAParams, can_use_flash_attention
+    except ImportError as err:  # pragma: no cover - torch < 2.2
+        raise ImportError(
+            "flash_attention=True needs a PyTorch with torch.backends.cuda.SDPAParams "
+            "(2.2 or newer)") from err
+    try:
+        params = SDPAParams(q, k, v, attn_mask, 0.0, is_causal, False)
+    except TypeError:  # older signature, without enable_gqa
+        params = SDPAParams(q, k, v, attn_mask, 0.0, is_causal)
+    if not can_use_flash_attention(params, True):  # True: torch warns why not
+        raise RuntimeError(
+            "Flash attention is not supported with the provided inputs (it needs a CUDA "
+            f"device, float16 or bfloat16 and no mask; got {q.dtype} on {q.device}"
+            f"{', a mask' if attn_mask is not None else ''}). Check the warnings for "
+            "details, or pass flash_attention=None to let the backend choose.")
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION])
+
+
 def dot_product_attention(
     query,
     key,
@@ -675,7 +708,12 @@ def dot_product_attention(
         rep = q.shape[1] // k.shape[1]
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
-    if bias is None and attn_logits_soft_cap is None and isinstance(scale, (int, float)):
+    fusable = bias is None and attn_logits_soft_cap is None and isinstance(scale, (int, float))
+    if flash_attention and not fusable:
+        raise ValueError(
+            "dot_product_attention(flash_attention=True): flash attention takes no bias, "
+            "no attn_logits_soft_cap and a Python float scale")
+    if fusable:
         # torch's fused kernel (flash / memory-efficient / math).  A boolean mask becomes
         # an additive one with the dtype's minimum, as below: a fully masked row averages
         # the values instead of giving NaN.
@@ -687,9 +725,10 @@ def dot_product_attention(
                                          device=q.device).tril()
             attn_mask = torch.zeros(keep.shape, dtype=q.dtype, device=q.device).masked_fill(
                 ~keep, torch.finfo(q.dtype).min)
-        out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, is_causal=bool(is_causal) and mask is None,
-            scale=float(scale))
+        causal = bool(is_causal) and mask is None
+        with _sdpa_kernels(flash_attention, q, k, v, attn_mask, causal):
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=attn_mask, is_causal=causal, scale=float(scale))
         return out.transpose(1, 2)
     logits = torch.matmul(q, k.transpose(-1, -2)) * scale
     if bias is not None:

@@ -2,7 +2,7 @@
 (Ainslie et al., 2023); each key/value head serves a group of query heads."""
 import math
 
-from cornu import ops
+from cornu import config, ops
 from cornu.layer import Layer
 from cornu.layers import _utils
 from cornu.layers.activations.softmax import Softmax
@@ -78,7 +78,8 @@ class GroupQueryAttention(_AttentionBase):
         self.use_bias = bool(use_bias)
         self.use_gate = bool(use_gate)
         self.sliding_window = sliding_window
-        self._flash_attention = flash_attention
+        # None follows cornu.config.is_flash_attention_enabled() (Keras's `or`)
+        self._flash_attention = flash_attention or config.is_flash_attention_enabled()
         self._init_weight_args(kernel_initializer, bias_initializer, kernel_regularizer,
                                bias_regularizer, activity_regularizer, kernel_constraint,
                                bias_constraint)

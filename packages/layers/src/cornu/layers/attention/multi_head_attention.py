@@ -3,7 +3,7 @@
 import math
 import string
 
-from cornu import ops
+from cornu import config, ops
 from cornu.layer import Layer, shape_to_json
 from cornu.layers import _utils
 from cornu.layers.activations.softmax import Softmax
@@ -328,8 +328,9 @@ class MultiHeadAttention(_AttentionBase):
                 f"attention_axes={attention_axes!r}")
         self._attention_axes = None if attention_axes is None else tuple(attention_axes)
         self._sliding_window = sliding_window
-        self._flash_attention = flash_attention
-        if flash_attention and dropout > 0:
+        # None follows cornu.config.is_flash_attention_enabled() (Keras's `or`)
+        self._flash_attention = flash_attention or config.is_flash_attention_enabled()
+        if self._flash_attention and dropout > 0:
             raise ValueError(f"{name}: dropout is not supported with flash_attention=True")
         self._init_weight_args(kernel_initializer, bias_initializer, kernel_regularizer,
                                bias_regularizer, activity_regularizer, kernel_constraint,
@@ -405,6 +406,10 @@ class MultiHeadAttention(_AttentionBase):
 
     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
                            return_attention_scores=False, use_causal_mask=False):
+        if self._flash_attention and return_attention_scores:
+            raise ValueError(
+                f"{self.name}: returning attention scores is not supported with flash "
+                "attention; pass flash_attention=False (or None) to the layer to get them")
         fused = not (self._dropout > 0 or return_attention_scores or len(query.shape) != 4)
         if fused:
             if attention_mask is not None:
