@@ -6,6 +6,7 @@
     nox -s integration-torch    everything installed (editable), all of tests/, torch backend
     nox -s demo -- --epochs 3   examples/fashion_mnist.py (CORNU_BACKEND picks the backend)
     nox -s bench                benchmarks/run.py against Keras 3 and hand-written loops
+    nox -s fuzz                 the loaders on 1000 mutated files, both backends (not default)
     nox -s docs                 the documentation site (mkdocs.yml, docs/), built --strict
 
 Every install is pinned by ``constraints.txt``.  Wheels are built with the hatchling of
@@ -91,7 +92,8 @@ EXTRAS = {"backend-tf": "[cpu]", "callbacks": "[tensorboard]"}
 
 #: What the tests compare against, and what they run with.
 TEST_DEPS = ["pytest"]
-REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard"]
+REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard",
+                  "keras-tuner"]  # a Keras-based library, run on cornu through the alias
 #: What the documentation site is built with (session `docs`; versions in constraints.txt).
 DOCS_DEPS = ["mkdocs", "mkdocs-material", "mkdocstrings[python]", "ruff"]  # ruff: signatures
 
@@ -349,20 +351,20 @@ def wheels(session: nox.Session) -> None:
     # cornu-core alone: `import cornu` is light and imports no framework.
     pip_install(session, str(built["core"]))
     session.run("python", "-m", "pip", "check")
-    check(session, "import-time")
+    check(session, "import-light")
     check(session, "missing-family", "layers")
     check(session, "no-backend")
 
     # Everything + the torch backend (a bare cornu-backend-tf: no TensorFlow gets pulled in).
     pip_install(session, *(str(w) for p, w in built.items() if p != "core"))
     session.run("python", "-m", "pip", "check")
-    check(session, "import-time")  # torch is installed now, and still not imported
+    check(session, "import-light")  # torch is installed now, and still not imported
     session.run("cornu", "plugins", env={"CORNU_BACKEND": "torch"})
     check(session, "tiny-fit", env={"CORNU_BACKEND": "torch"})
 
     # Uninstalling a family must leave the core intact (no shared files were overwritten).
     session.run("python", "-m", "pip", "uninstall", "-y", "-q", "cornu-layers")
-    check(session, "import-time")
+    check(session, "import-light")
     check(session, "missing-family", "layers")
 
     # A mixed install: the core from its wheel, cornu.layers editable from packages/layers/src.
@@ -498,3 +500,16 @@ def bench(session: nox.Session) -> None:
     """benchmarks/run.py: cornu vs Keras 3 vs hand-written loops; posargs go to the script."""
     install_editable(session, PACKAGES, "keras", "torch", "tensorflow-cpu")
     session.run("python", "benchmarks/run.py", *session.posargs, env=shared_data_env())
+
+
+@nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """tests/integration/test_fuzz_loading.py on CORNU_FUZZ_FILES (default 1000) mutated
+    .keras/.weights.h5/.h5 files, on torch and on tensorflow (the integration sessions run
+    200 of them)."""
+    install_editable(session, [*PACKAGES, TEST_PLUGIN], *TEST_DEPS, "torch", "tensorflow-cpu")
+    session.run("python", "-m", "pip", "check")
+    session.env["CORNU_FUZZ_FILES"] = os.environ.get("CORNU_FUZZ_FILES", "1000")
+    for backend in BACKEND_PACKAGE:
+        run_pytest(session, [TESTS_DIR / "integration" / "test_fuzz_loading.py"], backend,
+                   report=f"{session.name}-{backend}")

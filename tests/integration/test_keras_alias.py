@@ -118,13 +118,13 @@ def test_missing_module_names_the_alias():
     proc = run_python("""
         import cornu
         cornu.alias_keras()
-        import keras.src.engine
+        import keras.src.no_such_package.module
     """)
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
     # as for any dotted import, the first missing package is the one named
-    assert last.startswith("ModuleNotFoundError: No module named 'keras.src'")
-    assert "there is no 'cornu.src'" in last
+    assert last.startswith("ModuleNotFoundError: No module named 'keras.src.no_such_package'")
+    assert "there is no 'cornu.no_such_package'" in last
     assert "aliased to cornu" in last
 
 
@@ -192,7 +192,8 @@ def test_tensorflow_imported_after_the_alias_does_not_bring_real_keras(backend_n
         assert keras is cornu
         real = [n for n, m in sys.modules.items()
                 if n.split(".")[0] == "keras" and m is not None
-                and not getattr(m, "__name__", "").startswith("cornu")]
+                and not getattr(m, "__name__", "").startswith("cornu")
+                and not getattr(m, "__cornu_alias__", False)]  # the alias's keras.src
         assert not real, real
         assert float(tf.reduce_sum(keras.ops.ones((2,)))) == 2.0
     """)
@@ -208,3 +209,91 @@ def test_a_missing_family_names_its_distribution():
     """)
     assert proc.returncode != 0
     assert "pip install cornu-applications" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_keras_src_paths_that_keras_based_libraries_import():
+    """The ``keras.src`` imports of KerasTuner, SciKeras, KerasHub and KerasRS resolve to
+    the cornu modules holding those names, and they work."""
+    check("""
+        import numpy as np
+        import cornu
+        cornu.alias_keras()
+        import keras.src.ops as src_ops  # KerasTuner star-imports it
+        from keras.src import backend, saving
+        from keras.src.saving.saving_lib import load_model, save_model  # SciKeras
+        from keras.src.saving import serialization_lib  # KerasHub's forms
+        from keras.src.backend import get_keras_mask, set_keras_mask
+        from keras.src.losses.losses import LossFunctionWrapper
+        from keras.src.distribution import distribution_lib
+        from keras.src.trainers.data_adapters.data_adapter_utils import (
+            class_weight_to_sample_weights)
+        import keras
+        assert src_ops is cornu.ops and backend is cornu.backend
+        assert saving is cornu.saving and load_model is cornu.saving.load_model
+        assert serialization_lib.serialize_keras_object(keras.layers.Dense(2))["class_name"] \\
+            == "Dense"
+        assert distribution_lib.distribution() is None
+        assert LossFunctionWrapper is cornu.losses.LossFunctionWrapper
+        np.testing.assert_allclose(class_weight_to_sample_weights(np.array([0, 1, 1]),
+                                                                  {0: 2.0, 1: 0.5}),
+                                   [2.0, 0.5, 0.5])
+        x = cornu.ops.ones((2, 3))
+        assert get_keras_mask(x) is None
+        set_keras_mask(x, cornu.ops.ones((2,), dtype="bool"))
+        assert get_keras_mask(x) is not None and x._keras_mask is get_keras_mask(x)
+        set_keras_mask(x, None)
+        assert get_keras_mask(x) is None
+        import tempfile, os
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        save_model(model, path)
+        np.testing.assert_allclose(load_model(path).predict(np.ones((1, 3)), verbose=0),
+                                   model.predict(np.ones((1, 3)), verbose=0))
+        try:
+            import keras.src.no_such_module
+        except ModuleNotFoundError as err:
+            assert "aliased to cornu" in str(err)
+        else:
+            raise AssertionError("keras.src.no_such_module imported")
+        cornu.alias_keras()  # the alias's own keras.src package is not a real Keras
+    """, CORNU_BACKEND=os.environ.get("CORNU_BACKEND", "torch"))
+
+
+def test_keras_tuner_searches_on_cornu(tmp_path):
+    """KerasTuner (from PyPI) runs a random search on cornu through the alias, and the
+    best model it reloads from its checkpoint scores what the search recorded."""
+    pytest.importorskip("keras_tuner")
+    out = check(f"""
+        import json
+        import numpy as np
+        import cornu
+        cornu.alias_keras()
+        import keras
+        import keras_tuner
+
+        def build(hp):
+            model = keras.Sequential([
+                keras.Input((4,)),
+                keras.layers.Dense(hp.Int("units", 4, 16, step=4), activation="relu"),
+                keras.layers.Dense(1)])
+            model.compile(keras.optimizers.Adam(hp.Choice("lr", [1e-2, 1e-3])), "mse")
+            return model
+
+        rng = np.random.default_rng(0)
+        x = rng.random((64, 4)).astype("float32")
+        y = x.sum(1, keepdims=True)
+        tuner = keras_tuner.RandomSearch(build, objective="val_loss", max_trials=3, seed=1,
+                                         directory={str(tmp_path)!r}, overwrite=True)
+        tuner.search(x, y, epochs=3, validation_data=(x[48:], y[48:]), verbose=0)
+        best_trial = tuner.oracle.get_best_trials(1)[0]
+        best = tuner.get_best_models(1)[0]
+        print(json.dumps({{"trials": len(tuner.oracle.trials), "score": best_trial.score,
+                          "hp": best_trial.hyperparameters.values,
+                          "evaluated": best.evaluate(x[48:], y[48:], verbose=0)}}))
+    """, CORNU_BACKEND=os.environ.get("CORNU_BACKEND", "torch"))
+    import json
+
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["trials"] == 3
+    assert set(result["hp"]) == {"units", "lr"}
+    assert abs(result["evaluated"] - result["score"]) <= 1e-5 * max(1.0, result["score"])

@@ -8,6 +8,7 @@ put them (wheel installs, editable installs, or a mix of both).
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)  # noqa: F821
 
 import importlib as _importlib
+import sys as _sys
 
 from cornu import config
 from cornu._version import __version__, cornu_version, keras_version, version
@@ -25,11 +26,45 @@ _FAMILIES = {
     "datasets": "cornu-datasets",
     "applications": "cornu-applications",
 }
+
+
+class _MissingFamilyFinder:
+    """The last finder on ``sys.meta_path``: ``import cornu.optimizers`` (or ``from
+    cornu.optimizers import Adam``) without cornu-optimizers raises the error attribute
+    access gives, naming the distribution, instead of a bare "No module named".
+
+    It answers only for ``cornu.<family>`` and only once every other finder declined (the
+    family is not installed), so an installed family imports as if it were not there; a
+    finder added to ``sys.meta_path`` after this one still gets its turn first.
+    """
+
+    _cornu_missing_families = True
+
+    def find_spec(self, fullname, path=None, target=None):
+        prefix, _, family = fullname.partition(".")
+        if prefix != "cornu" or family not in _FAMILIES:  # (no "." in a family's name)
+            return None
+        meta = _sys.meta_path
+        later = meta[meta.index(self) + 1:] if self in meta else []
+        for finder in later:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                return spec
+        raise ModuleNotFoundError(
+            f"{fullname} is not installed: pip install {_FAMILIES[family]}", name=fullname)
+
+
+# One finder even if cornu is imported afresh (a test that clears sys.modules).
+_sys.meta_path[:] = [f for f in _sys.meta_path
+                     if not getattr(f, "_cornu_missing_families", False)]
+_sys.meta_path.append(_MissingFamilyFinder())
+
 # Core submodules that are imported on first use only.
 _CORE_SUBMODULES = (
     "ops", "activations", "initializers", "regularizers", "constraints",
     "utils", "saving", "random", "backend", "plugins", "models", "engine",
-    "dtype_policies", "mixed_precision", "export", "distribution",
+    "dtype_policies", "mixed_precision", "export", "distribution", "preprocessing",
 )
 # Top-level names (as in Keras) that live in a lazily imported core submodule.  The
 # engine classes are among them: defining Layer and Variable mixes in the backend's
@@ -41,7 +76,8 @@ _LAZY_NAMES = {"Variable": "variables", "Layer": "layer", "InputSpec": "layer",
                "DTypePolicy": "dtype_policies", "FloatDTypePolicy": "dtype_policies",
                "alias_keras": "_alias",  # cornu.alias_keras(): `import keras` -> cornu
                "Initializer": "initializers", "Regularizer": "regularizers",
-               "name_scope": "naming"}
+               "name_scope": "naming",
+               "remat": "rematerialization", "RematScope": "rematerialization"}
 # Top-level Keras names whose class lives in a family (resolved on first use, so that a
 # missing family names its distribution).
 _FAMILY_NAMES = {"Optimizer": "optimizers", "Loss": "losses", "Metric": "metrics"}
@@ -80,3 +116,21 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(_FAMILIES) | set(_CORE_SUBMODULES) | set(_LAZY_NAMES)
                   | set(_FAMILY_NAMES))
+
+
+def _installed(family):
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(f"cornu.{family}") is not None
+    except ModuleNotFoundError:  # raised for a missing family by _MissingFamilyFinder
+        return False
+
+
+# ``from cornu import *`` (``from keras import *`` under the alias, as KerasTuner does):
+# the public names, the lazily imported ones, and the families that are installed.
+__all__ = sorted(
+    {n for n in globals() if not n.startswith("_") and n not in ("import_family",)}
+    | set(_CORE_SUBMODULES) | set(_LAZY_NAMES)
+    | {f for f in _FAMILIES if _installed(f)}
+    | {n for n, f in _FAMILY_NAMES.items() if _installed(f)})

@@ -16,8 +16,13 @@ Rules:
   into ``CORNU_BACKEND`` of this process, so it wins over cornu's config file
   exactly as ``CORNU_BACKEND`` would (and child processes inherit it).  If
   cornu's backend is already in use and differs, the call refuses.
-* ``keras.X`` for a module cornu does not have (``keras.src...``) fails with
-  a ``ModuleNotFoundError`` that says the name was aliased to cornu.
+* ``keras.src.X`` (Keras's implementation modules, which Keras-based libraries
+  import: KerasTuner ``keras.src.ops``, SciKeras ``keras.src.saving.saving_lib``,
+  KerasHub ``keras.src.backend``...) is the cornu module that holds the same names:
+  ``_KERAS_SRC`` lists the paths whose module differs, any other path tries
+  ``cornu.X``.
+* ``keras.X`` for a module cornu does not have fails with a ``ModuleNotFoundError``
+  that says the name was aliased to cornu.
 * ``keras.__version__`` and ``keras.version()`` give the Keras API version cornu
   implements (``cornu.keras_version``, "3.15.x"): since ``keras`` *is* ``cornu``,
   the alias sets ``cornu.__version__`` to it for this process; cornu's own
@@ -50,10 +55,32 @@ _TF_KERAS = _TF_KERAS_PARENT + ".keras"
 _TF_IMPORT = "tensorflow.keras"
 
 
+#: ``keras.src`` is a bare package; these of its modules are cornu modules of other
+#: paths (the rest map ``keras.src.X`` -> ``cornu.X``).
+_KERAS_SRC_PARENT = _ALIAS + ".src"
+_KERAS_SRC = {
+    "saving.saving_lib": "saving",
+    "saving.serialization_lib": "saving",
+    "saving.saving_api": "saving",
+    "distribution.distribution_lib": "distribution",
+    "trainers.data_adapters.data_adapter_utils": "engine.data_adapters",
+    "trainers.data_adapters": "engine",  # a package (its module is mapped above)
+    "trainers": "engine",
+}
+
+
 def _target_name(fullname):
     """``keras`` -> ``cornu``, ``keras.a.b`` -> ``cornu.a.b``; None for other names."""
     if fullname == _ALIAS:
         return _TARGET
+    if fullname.startswith(_KERAS_SRC_PARENT + "."):
+        path = fullname[len(_KERAS_SRC_PARENT) + 1:]
+        return _TARGET + "." + _KERAS_SRC.get(path, path)
+    if fullname.startswith(_TARGET + ".") and fullname[len(_TARGET) + 1:] in _KERAS_SRC:
+        # ``from keras.src.saving import serialization_lib`` imports the submodule by the
+        # parent's own name (``cornu.saving.serialization_lib``) once the attribute lookup
+        # fails: under the alias that name is the mapped module too.
+        return _TARGET + "." + _KERAS_SRC[fullname[len(_TARGET) + 1:]]
     for prefix in (_TF_KERAS, _TF_IMPORT):
         if fullname == prefix or fullname == prefix + ".backend":
             # tf.keras is cornu with TF-Keras's legacy backend functions (cornu._tf_keras)
@@ -74,9 +101,10 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname == _TF_KERAS_PARENT:  # a bare package holding ``keras`` (below)
-            module = type(sys)(fullname, "tf.keras's path to Keras 3: cornu")
+        if fullname in (_TF_KERAS_PARENT, _KERAS_SRC_PARENT):  # bare packages
+            module = type(sys)(fullname, "a Keras path onto cornu (cornu.alias_keras())")
             module.__path__ = []
+            module.__cornu_alias__ = True  # the alias's own: not a real Keras
             spec = importlib.util.spec_from_loader(fullname, self, is_package=True)
             spec.loader_state = (module, None)
             return spec
@@ -125,7 +153,8 @@ def _refuse_real_keras():
     """Raise if a real Keras (any module named keras or keras.*) is imported."""
     for name, module in list(sys.modules.items()):
         if (_target_name(name) is None or module is None
-                or name.split(".")[0] != _ALIAS or name.startswith(_TF_KERAS_PARENT)):
+                or name.split(".")[0] != _ALIAS or name.startswith(_TF_KERAS_PARENT)
+                or getattr(module, "__cornu_alias__", False)):
             continue
         expected = sys.modules.get(_target_name(name))
         if module is not expected:

@@ -248,3 +248,17 @@ def clear_session(free_memory=True):
         import gc
 
         gc.collect()
+
+
+def get_keras_mask(x):
+    """The mask riding on tensor ``x`` (``x._keras_mask``), or None (as Keras)."""
+    return getattr(x, "_keras_mask", None)
+
+
+def set_keras_mask(x, mask):
+    """Attach ``mask`` to tensor ``x`` as its ``_keras_mask`` (None removes it)."""
+    if mask is None:
+        if hasattr(x, "_keras_mask"):
+            del x._keras_mask
+        return
+    x._keras_mask = mask

@@ -5,6 +5,7 @@ import numpy as np
 
 from cornu import config as _config
 from cornu import naming, tree
+from cornu import rematerialization as _rematerialization
 from cornu.backend import mixin_base
 from cornu.dtype_policies import policy as _policies
 from cornu.dtypes import is_float_dtype
@@ -40,6 +41,33 @@ def _backend():
 def _shape_str(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
         ",)" if len(shape) == 1 else ")"
+    )
+
+
+def _text_dtype(x, core):
+    """How to name the dtype of ``x`` if it holds text (str or bytes), else None."""
+    if type(x) is np.ndarray:
+        kind = x.dtype.kind
+        if kind == "U":
+            return f"str (numpy {x.dtype.str.lstrip('<>=|')})"
+        if kind == "S":
+            return f"bytes (numpy {x.dtype.str.lstrip('<>=|')})"
+        if kind == "O" and x.size and isinstance(x.flat[0], (str, bytes)):
+            return f"object (numpy, holding {type(x.flat[0]).__name__})"
+        return None
+    if core.is_tensor(x) and core.standardize_dtype(x.dtype) == "string":
+        return "string"
+    return None
+
+
+def _text_input_error(layer, described):
+    """The error for text fed to a layer that computes with numbers (issue 22)."""
+    return TypeError(
+        f"Layer '{layer.name}' ({type(layer).__name__}) received an input of dtype "
+        f"{described}, but it computes with numbers (its input dtype is "
+        f"{layer.input_dtype}). Turn text into numbers before this layer, e.g. with a "
+        "StringLookup, TextVectorization or Hashing layer, or convert the data "
+        "(np.asarray(x, dtype='float32'))."
     )
 
 
@@ -180,6 +208,12 @@ class Layer(_LayerBase):
     #: Set on an instance by a backend base that runs hooks around calls (torch's forward
     #: hooks): concrete calls then go through the base's ``_call_with_hooks``.
     _call_hooks_active = False
+    _remat_mode = None  # the RematScope the layer was created in (Keras)
+    #: Text inputs pass through (models: their own layers check what they receive).
+    #: Otherwise a layer that casts its inputs (``_convert_input_args``) and owns weights
+    #: refuses str/bytes data with an error naming it, instead of the framework's cast
+    #: error.  Layers that take text set ``_convert_input_args = False`` as in Keras.
+    _text_inputs_ok = False
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
@@ -220,6 +254,8 @@ class Layer(_LayerBase):
                 f"{self.name!r}"
             )
         object.__setattr__(self, "_autocast", bool(autocast))
+        # Keras captures the RematScope at creation; the layer honours it when called.
+        object.__setattr__(self, "_remat_mode", _rematerialization.get_current_remat_mode())
         self._set_dtype_policy(_policies.get(dtype))
         self._trainable = bool(trainable)
         self.built = False
@@ -593,6 +629,8 @@ class Layer(_LayerBase):
                     self._check_inputs(spec, first)
                 self._build_with(_shape_of(first))
                 spec = self.input_spec
+                if self._check_input_dtypes and self._refuses_text():
+                    self._check_text_inputs(args)  # first call: now it owns its weights
             if spec is not None:
                 self._check_inputs(spec, first)
             # Masks ride on the tensors as ``_keras_mask`` (Keras 3); no mask costs one check.
@@ -608,6 +646,8 @@ class Layer(_LayerBase):
             call = self.call
             if self._autocast_dtype is not None or autocast_scope[0] is not None:
                 call = self._call_in_autocast_scope
+            if self._remat_mode is not None:
+                call = _rematerialization.rematerialized_call(self, call, args, kwargs)
             if context_training is _UNSET:  # the outermost call sets the context
                 if _added_losses[0]:
                     self._clear_losses()
@@ -667,6 +707,7 @@ class Layer(_LayerBase):
         autocast = self._autocast
         core = _backend().core
         ok = self._input_dtype_ok
+        text = []  # inputs that hold text (checked once the layer is known to need numbers)
 
         def convert(x):
             if getattr(x, "dtype", None) is ok:
@@ -681,11 +722,16 @@ class Layer(_LayerBase):
                 return x
             if type(x) is np.ndarray:
                 if x.dtype.kind != "f":
+                    if x.dtype.kind in "USO":
+                        text.append(x)
                     return x
                 return core.convert_to_tensor(x, dtype=dtype if autocast else None)
-            if autocast and dtype is not None and core.is_tensor(x):
+            if core.is_tensor(x):
                 current = core.standardize_dtype(x.dtype)
-                if current != dtype and is_float_dtype(current):
+                if current == "string":
+                    text.append(x)
+                elif (autocast and dtype is not None and current != dtype
+                        and is_float_dtype(current)):
                     mask = getattr(x, "_keras_mask", None)
                     x = core.cast(x, dtype)
                     if mask is not None:
@@ -696,9 +742,27 @@ class Layer(_LayerBase):
         if kwargs and not kwargs.keys() <= _PASSIVE_KWARGS:
             kwargs = {k: v if k in _PASSIVE_KWARGS else tree.map_structure(convert, v)
                       for k, v in kwargs.items()}
+        if text and self._refuses_text():
+            for x in text:
+                described = _text_dtype(x, core)
+                if described is not None:
+                    raise _text_input_error(self, described)
         if len(args) == 1 and new_args[0] is args[0] and core.is_tensor(args[0]):
             object.__setattr__(self, "_input_dtype_ok", args[0].dtype)
         return new_args, kwargs
+
+    def _refuses_text(self):
+        """Whether text inputs are an error here: a layer (not a model) with weights of
+        its own computes with numbers; a weightless one may take text (e.g. a Lambda)."""
+        return not self._text_inputs_ok and bool(
+            self._trainable_variables or self._non_trainable_variables)
+
+    def _check_text_inputs(self, args):
+        core = _backend().core
+        for x in tree.flatten(list(args)):
+            described = _text_dtype(x, core)
+            if described is not None:
+                raise _text_input_error(self, described)
 
     def _prepare_mask(self, first, kwargs, mask):
         """Fill ``kwargs["mask"]`` from the input's mask; return the previous mask."""

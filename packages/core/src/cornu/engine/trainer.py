@@ -503,6 +503,7 @@ class Trainer:
         _check_count("fit", "validation_batch_size", validation_batch_size)
         _check_validation_freq(validation_freq)
         self._assert_compiled("fit")
+        epochs = data_adapters.capped_epochs(epochs)  # cornu.config.max_epochs()
         if verbose == "auto":
             verbose = 1
         if validation_split and validation_data is None:
@@ -560,10 +561,7 @@ class Trainer:
                     break
             skip_steps = 0
             if end < 0:
-                raise ValueError(
-                    "fit() received no data: the input yielded no batches. Check that it is "
-                    "not empty and that a generator is not exhausted."
-                )
+                raise _no_data("fit")
             if adapter.num_batches is None:
                 adapter.num_batches = end + 1
             epoch_logs = self._float_logs(logs)
@@ -645,6 +643,7 @@ class Trainer:
         want_end = cbs.needs("on_test_batch_end")
         want_begin = cbs.needs("on_test_batch_begin")
         logs = None
+        end = -1
         for begin, end, group in _groups(iter(adapter), self._steps_per_execution(), 0):
             if test_fn is None:
                 self._ensure_built(group[0][0])
@@ -654,6 +653,8 @@ class Trainer:
             logs = test_fn(group)
             if want_end:
                 cbs.on_test_batch_end(end, self._batch_logs(logs))
+        if end < 0 and not in_fit:  # (empty validation data in fit: left as it was)
+            raise _no_data("evaluate")
         logs = self._float_logs(logs)
         cbs.on_test_end(logs)
         return logs
@@ -692,7 +693,7 @@ class Trainer:
                 cbs.on_predict_batch_end(end, {"outputs": out})
         cbs.on_predict_end({})
         if not outputs:
-            raise ValueError("predict() received no data")
+            raise _no_data("predict")
         return _concat_to_numpy(outputs)
 
     # -- single batches ---------------------------------------------------------------
@@ -820,6 +821,14 @@ def _attribute_metrics(owner):
                     and hasattr(kind, "reset_state") and not isinstance(item, type)):
                 out.append(item)
     return out
+
+
+def _no_data(method):
+    """The error for a loop whose input yielded no batch (fit, evaluate, predict)."""
+    return ValueError(
+        f"{method}() received no data: the input yielded no batches. Check that it is "
+        "not empty and that a generator is not exhausted."
+    )
 
 
 def _num_samples(x):

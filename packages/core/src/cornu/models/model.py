@@ -1,9 +1,10 @@
 """``cornu.Model``: a Layer that trains (compile/fit/evaluate/predict) and saves."""
+from cornu.backend import mixin_base
 from cornu.engine.trainer import Trainer
 from cornu.layer import Layer
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, Layer, mixin_base("Model")):
     """Groups layers into an object with training and inference features.
 
     Three ways to make one, as in Keras:
@@ -14,6 +15,7 @@ class Model(Trainer, Layer):
     """
 
     _warn_dropped_mask = False  # the model's own layers carry (or drop) the masks
+    _text_inputs_ok = True  # likewise its layers refuse text they cannot compute with
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):

@@ -10,6 +10,8 @@
   its ``tf.Variable``), and it saves and restores as that ``tf.Variable`` in
   checkpoints and SavedModels.  (Reads as a tensor go through the conversion function
   that ``core`` registers.)
+* ``Model``: ``model.distribute_strategy``, the ``tf.distribute`` strategy the model
+  runs under, as Keras's TensorFlow trainer has it (KerasTuner reads it).
 
 This module imports tensorflow only (no cornu engine module): ``cornu.layer`` and
 ``cornu.variables`` import it while they define their classes.
@@ -93,3 +95,14 @@ class Variable(_Trackable):
 
     def _write_object_proto(self, proto, options):
         return self._value._write_object_proto(proto, options)
+
+
+class Model:
+    @property
+    def distribute_strategy(self):
+        """The ``tf.distribute`` strategy of the model's ``cornu.distribution`` (set
+        when the model was compiled under one), else TensorFlow's current strategy."""
+        distribution = getattr(self, "_distribution", None)
+        strategy = getattr(getattr(distribution, "_impl", None), "strategy", None)
+        return strategy if strategy is not None else tf.distribute.get_strategy()
+

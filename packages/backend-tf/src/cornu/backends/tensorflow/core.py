@@ -80,6 +80,20 @@ def stop_gradient(x):
     return tf.stop_gradient(convert_to_tensor(x))
 
 
+def remat(f):
+    """``f`` recomputed in the backward pass instead of keeping its activations
+    (``tf.recompute_grad``).  Keyword arguments (``training``, a mask) are bound into
+    the recomputed function: in a graph ``recompute_grad`` takes positional ones only."""
+    positional = tf.recompute_grad(f)
+
+    def rematerialized(*args, **kwargs):
+        if not kwargs:
+            return positional(*args)
+        return tf.recompute_grad(lambda *a: f(*a, **kwargs))(*args)
+
+    return rematerialized
+
+
 def device_name():
     gpus = tf.config.list_logical_devices("GPU")
     return gpus[0].name if gpus else "/device:CPU:0"

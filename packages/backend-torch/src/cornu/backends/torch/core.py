@@ -92,6 +92,17 @@ def stop_gradient(x):
     return convert_to_tensor(x).detach()
 
 
+def remat(f):
+    """``f`` recomputed in the backward pass instead of keeping its activations
+    (``torch.utils.checkpoint``, non-reentrant: kwargs and nested outputs pass)."""
+    from torch.utils.checkpoint import checkpoint
+
+    def rematerialized(*args, **kwargs):
+        return checkpoint(f, *args, use_reentrant=False, **kwargs)
+
+    return rematerialized
+
+
 def device_name():
     return str(DEFAULT_DEVICE)
 
