@@ -166,7 +166,7 @@ def test_discovered_like_any_backend(tmp_path):
     listing = subprocess.run([sys.executable, "-m", "cornu", "plugins"], capture_output=True,
                              text=True, env=dict(os.environ, CORNU_BACKEND="numpy"), timeout=120)
     assert listing.returncode == 0, listing.stderr
-    assert "numpy        cornu-backend-numpy 0.1.0 (selected)" in listing.stdout
+    assert "numpy        cornu-backend-numpy 0.1.0 (selected by CORNU_BACKEND)" in listing.stdout
 
 
 def test_ops_match_numpy_references(tmp_path):
