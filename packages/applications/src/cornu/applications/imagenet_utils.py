@@ -20,7 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-from cornu import config
+from cornu import CornuWarning, config
 
 __all__ = ["decode_predictions", "preprocess_input"]
 
@@ -214,8 +214,7 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
             warnings.warn(
                 "This model usually expects 1 or 3 input channels. However, it was passed "
                 f"an input_shape with {channels} input channels.",
-                stacklevel=3,
-            )
+                stacklevel=3, category=CornuWarning)
         if data_format == "channels_first":
             default_shape = (input_shape[0], default_size, default_size)
         else:

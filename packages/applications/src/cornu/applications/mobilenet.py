@@ -2,6 +2,7 @@
 Mobile Vision Applications", 2017), as ``keras.applications.mobilenet``."""
 import warnings
 
+from cornu import CornuWarning
 from cornu.applications import _common
 
 __all__ = ["MobileNet", "decode_predictions", "preprocess_input"]
@@ -47,8 +48,7 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
                 "`input_shape` is undefined or non-square, or `rows` is not in "
                 "[128, 160, 192, 224]. Weights for input shape (224, 224) will be loaded as "
                 "the default.",
-                stacklevel=2,
-            )
+                stacklevel=2, category=CornuWarning)
 
     x = _conv_block(img_input, 32, alpha, strides=(2, 2))
     plan = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1),

@@ -2,6 +2,7 @@
 CVPR 2018), as ``keras.applications.mobilenet_v2``."""
 import warnings
 
+from cornu import CornuWarning
 from cornu.applications import _common, imagenet_utils
 
 __all__ = ["MobileNetV2", "decode_predictions", "preprocess_input"]
@@ -68,8 +69,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
                 "`input_shape` is undefined or non-square, or `rows` is not in "
                 "[96, 128, 160, 192, 224]. Weights for input shape (224, 224) will be loaded "
                 "as the default.",
-                stacklevel=2,
-            )
+                stacklevel=2, category=CornuWarning)
 
     axis = _common.channel_axis()
     x = layers.Conv2D(_make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2),

@@ -7,6 +7,7 @@ The models rescale their input themselves (``include_preprocessing=True``, a
 """
 import warnings
 
+from cornu import CornuWarning
 from cornu.applications import _common, imagenet_utils
 
 __all__ = ["MobileNetV3Large", "MobileNetV3Small", "decode_predictions", "preprocess_input"]
@@ -71,8 +72,7 @@ def MobileNetV3(stack_fn, last_point_ch, input_shape=None, alpha=1.0, model_type
             warnings.warn(
                 "`input_shape` is undefined or non-square, or `rows` is not 224. Weights for "
                 "input shape (224, 224) will be loaded as the default.",
-                stacklevel=3,
-            )
+                stacklevel=3, category=CornuWarning)
     img_input = _common.image_input(input_tensor, input_shape)
     axis = _common.channel_axis()
     if minimalistic:

@@ -5,13 +5,15 @@ import warnings
 
 import numpy as np
 
+from cornu import CornuWarning
+
 _MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "fbeta", "iou", "r2", "correlation")
 
 
 def monitor_op(monitor, mode, owner):
     """``operator.lt`` or ``operator.gt`` for ``mode`` ("auto" guesses from the name)."""
     if mode not in ("auto", "min", "max"):
-        warnings.warn(f"{owner}: mode {mode!r} is unknown, falling back to 'auto'", stacklevel=3)
+        warnings.warn(f"{owner}: mode {mode!r} is unknown, falling back to 'auto'", stacklevel=3, category=CornuWarning)
         mode = "auto"
     if mode == "min":
         return operator.lt
@@ -31,8 +33,7 @@ def get_monitor_value(logs, monitor, owner):
         warnings.warn(
             f"{owner} is conditioned on metric `{monitor}` which is not available. "
             f"Available metrics are: {','.join(sorted(logs or {}))}",
-            stacklevel=3,
-        )
+            stacklevel=3, category=CornuWarning)
     return value
 
 

@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 
+from cornu import CornuWarning
 from cornu.callbacks._monitor import is_improvement, monitor_op, to_float
 from cornu.callbacks.learning_rate_scheduler import _log_learning_rates, _optimizers
 from cornu.engine.callbacks import Callback
@@ -75,8 +76,7 @@ class ReduceLROnPlateau(Callback):
         if current is None:
             warnings.warn(
                 f"Learning rate reduction is conditioned on metric `{self.monitor}` which is "
-                f"not available. Available metrics are: {','.join(logs)}.", stacklevel=2,
-            )
+                f"not available. Available metrics are: {','.join(logs)}.", stacklevel=2, category=CornuWarning)
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from cornu import CornuWarning
 from cornu.engine.callbacks import Callback
 
 
@@ -60,8 +61,7 @@ class RemoteMonitor(Callback):
         except (urllib.error.URLError, OSError, ValueError) as err:
             warnings.warn(
                 f"Could not reach RemoteMonitor root server at {self.root} ({err})",
-                stacklevel=2,
-            )
+                stacklevel=2, category=CornuWarning)
 
     def get_config(self):
         return {"root": self.root, "path": self.path, "field": self.field,

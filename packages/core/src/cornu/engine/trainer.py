@@ -413,9 +413,11 @@ class Trainer:
             if not self._step_variables and type(self).train_step is Trainer.train_step:
                 import warnings
 
+                from cornu import CornuWarning
+
                 warnings.warn(f"Model '{self.name}' has no trainable weights: fit() "
                               "computes the loss and metrics but updates nothing.",
-                              stacklevel=4)
+                              stacklevel=4, category=CornuWarning)
             if dist is None:
                 self.train_function = _backend().trainer.make_step(
                     self._step("train"), self, training=True)

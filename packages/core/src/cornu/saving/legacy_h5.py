@@ -24,6 +24,7 @@ import warnings
 import h5py
 import numpy as np
 
+from cornu import CornuWarning
 from cornu.saving import h5_reader
 from cornu.saving.atomic import atomic_path
 from cornu.saving.h5_reader import is_group
@@ -168,7 +169,7 @@ def _assign(variables, values, what, skip_mismatch):
                 f"shape {expected}, the file holds shape {received}."
             )
             if skip_mismatch:
-                warnings.warn("Skipping: " + message, stacklevel=3)
+                warnings.warn("Skipping: " + message, stacklevel=3, category=CornuWarning)
                 continue
             raise ValueError(message)
         variable.assign(value)
@@ -182,7 +183,7 @@ def _check_count(variables, values, what, skip_mismatch):
         f"the file holds {len(values)}."
     )
     if skip_mismatch:
-        warnings.warn("Skipping: " + message, stacklevel=3)
+        warnings.warn("Skipping: " + message, stacklevel=3, category=CornuWarning)
         return False
     raise ValueError(message)
 

@@ -388,11 +388,13 @@ def read_weights(model, h5file, skip_mismatch=False, include_optimizer=True):
         if len(variables) != len(group):
             import warnings
 
+            from cornu import CornuWarning
+
             # Keras warns and keeps the fresh state (e.g. a file saved before training).
             warnings.warn(
                 f"Skipping variable loading for optimizer '{optimizer.name}', because it "
                 f"has {len(variables)} variables whereas the saved optimizer has "
-                f"{len(group)} variables.", stacklevel=3)
+                f"{len(group)} variables.", stacklevel=3, category=CornuWarning)
             return
         values = [safe_dataset(group, str(i), tuple(v.shape),
                                what=f"optimizer variable {v.path}")

@@ -35,6 +35,8 @@ import urllib.request
 import warnings
 import zipfile
 
+from cornu import CornuWarning
+
 __all__ = [
     "DownloadError",
     "extract_archive",
@@ -439,7 +441,7 @@ def get_file(
             archive_format = "tar"
         if download or not os.path.isdir(extraction_dir):
             if not extract_archive(download_target, extraction_dir, archive_format):
-                warnings.warn(f"Could not extract archive {download_target}.", stacklevel=2)
+                warnings.warn(f"Could not extract archive {download_target}.", stacklevel=2, category=CornuWarning)
         return extraction_dir
     return download_target
 

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from cornu import config
+from cornu import CornuWarning, config
 
 __all__ = ["array_to_img", "img_to_array", "load_img", "save_img", "smart_resize"]
 
@@ -91,7 +91,7 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
     img = array_to_img(x, data_format=data_format, scale=scale)
     if img.mode == "RGBA" and file_format == "jpeg":
         warnings.warn("The JPEG format does not support RGBA images, converting to RGB.",
-                      stacklevel=2)
+                      stacklevel=2, category=CornuWarning)
         img = img.convert("RGB")
     img.save(path, format=file_format or None, **kwargs)
 

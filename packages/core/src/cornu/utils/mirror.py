@@ -26,6 +26,7 @@ import urllib.parse
 import urllib.request
 import warnings
 
+from cornu import CornuWarning
 from cornu.utils.file_utils import (
     MIRROR_ENV,
     DownloadError,
@@ -119,7 +120,7 @@ def from_mirror(fname, file_hash=None, cache_subdir="datasets", mirror_name=None
             os.replace(part, path)
             return path
         except ValueError as err:  # hash mismatch
-            warnings.warn(f"Ignoring the mirror copy {url}: {err}", stacklevel=3)
+            warnings.warn(f"Ignoring the mirror copy {url}: {err}", stacklevel=3, category=CornuWarning)
             problems.append(f"{url}: hash mismatch")
         except DownloadError as err:
             problems.append(f"{url}: {err.__cause__ or err}")

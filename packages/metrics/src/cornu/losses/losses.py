@@ -14,7 +14,7 @@ generalized crossentropy) handle their own label shapes.
 """
 import warnings
 
-from cornu import config, ops
+from cornu import CornuWarning, config, ops
 from cornu.losses.loss import Loss, set_mask, squeeze_or_expand_to_same_rank
 
 
@@ -132,13 +132,17 @@ def _smooth_categorical(y_true, label_smoothing):
                    ops.divide(label_smoothing, num_classes))
 
 
+class _SingleClassWarning(CornuWarning, SyntaxWarning):
+    """A probabilistic loss given one class (a SyntaxWarning in Keras, so caught as one)."""
+
+
 def _warn_single_class(name, y_pred):
     if y_pred.shape[-1] == 1:
         warnings.warn(
             f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) "
             f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
             "Consider using 'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning,
+            _SingleClassWarning,
             stacklevel=3,
         )
 

@@ -11,6 +11,7 @@ import re
 import warnings
 from collections.abc import MutableMapping
 
+from cornu import CornuWarning
 from cornu.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from cornu.optimizers.optimizer import Optimizer
 
@@ -319,7 +320,7 @@ class MultiOptimizer(Optimizer):
                 warnings.warn(
                     f"Gradients do not exist for the variables of sub-optimizer "
                     f"'{optimizer.name}' ({[v.path for v in sub_variables]}): it skips "
-                    "this step.", stacklevel=2)
+                    "this step.", stacklevel=2, category=CornuWarning)
                 continue
             optimizer.apply(sub_grads, sub_variables)
         with self._xp.no_grad():

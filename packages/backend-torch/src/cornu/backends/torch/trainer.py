@@ -96,10 +96,12 @@ def _compiled(step, model):
                 raise
             import warnings
 
+            from cornu import CornuWarning
+
             warnings.warn(
                 f"jit_compile=True: torch.compile could not compile the step of model "
                 f"'{model.name}' ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                "running it eagerly.", stacklevel=2)
+                "running it eagerly.", stacklevel=2, category=CornuWarning)
             state["fn"] = step
             for v in model.trainable_variables:  # a graph that ran before the failure
                 v.value.grad = None                # may have left gradients behind

@@ -1,7 +1,7 @@
 """``LeakyReLU``: ``x`` for ``x >= 0``, ``negative_slope * x`` otherwise."""
 import warnings
 
-from cornu import activations
+from cornu import CornuWarning, activations
 from cornu.layer import Layer
 
 
@@ -17,7 +17,7 @@ class LeakyReLU(Layer):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
             warnings.warn("LeakyReLU: `alpha` is deprecated, use `negative_slope` instead.",
-                          stacklevel=2)
+                          stacklevel=2, category=CornuWarning)
         super().__init__(**kwargs)
         if negative_slope is None or negative_slope < 0:
             raise ValueError(

@@ -1,7 +1,7 @@
 """``LayerNormalization``: normalize each sample over its feature axes."""
 import warnings
 
-from cornu import ops
+from cornu import CornuWarning, ops
 from cornu.layer import Layer
 from cornu.layers import _utils
 
@@ -30,7 +30,7 @@ class LayerNormalization(Layer):
         rms_scaling = kwargs.pop("rms_scaling", False)
         if rms_scaling:
             warnings.warn("LayerNormalization: rms_scaling=True is deprecated (it scales by "
-                          "the variance, not the root mean square).", stacklevel=2)
+                          "the variance, not the root mean square).", stacklevel=2, category=CornuWarning)
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):
             if not all(isinstance(a, int) and not isinstance(a, bool) for a in axis):

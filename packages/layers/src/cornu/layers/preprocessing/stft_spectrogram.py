@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from cornu import config, ops
+from cornu import CornuWarning, config, ops
 from cornu.layer import InputSpec, Layer
 
 
@@ -147,7 +147,7 @@ class STFTSpectrogram(Layer):
             )
         if fft_length is not None and (fft_length & -fft_length) != fft_length:
             warnings.warn(f"`fft_length` is recommended to be a power of two. Received "
-                          f"fft_length={fft_length}", stacklevel=2)
+                          f"fft_length={fft_length}", stacklevel=2, category=CornuWarning)
         if mode not in self._MODES:
             raise ValueError(
                 "STFTSpectrogram: output mode is invalid, it must be one of "
