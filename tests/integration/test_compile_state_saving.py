@@ -9,6 +9,7 @@ written as Keras's function record, ``{"module": "builtins", "class_name":
 "function", "config": "package>name", "registered_name": "function"}``, and read
 back from it (and from the bare name older files hold).
 """
+import contextlib
 import json
 import re
 import zipfile
@@ -272,9 +273,15 @@ def test_keras_file_loads_compiled(name, tmp_path, keras):
     if case.evaluable:
         kmodel.fit(x, y, sample_weight=sw, batch_size=8, epochs=1, verbose=0)
     kmodel.save(tmp_path / "k.keras")
-    model = cornu.saving.load_model(tmp_path / "k.keras")
+    # A file saved before training holds the unbuilt optimizer: both libraries build the
+    # loaded one and say that its state was not loaded.
+    untrained = (pytest.warns(UserWarning, match="Skipping variable loading for optimizer")
+                 if not case.evaluable else contextlib.nullcontext())
+    with untrained:
+        model = cornu.saving.load_model(tmp_path / "k.keras")
     assert model.compiled
-    kloaded = keras.saving.load_model(tmp_path / "k.keras")
+    with untrained:
+        kloaded = keras.saving.load_model(tmp_path / "k.keras")
     assert _compiled_state(model) == _compiled_state(kloaded)
     assert _strip_counters(model.get_compile_config()) == _strip_counters(
         kloaded.get_compile_config())
@@ -386,3 +393,30 @@ def test_registered_function_cornu_writes_keras_loads(tmp_path, keras):
     y = np.ones((4, 4), "float32")
     np.testing.assert_allclose(kmodel.evaluate(_x(), y, verbose=0),
                                model.evaluate(_x(), y, verbose=0), rtol=1e-5)
+
+
+def _frozen_base_program(lib, path):
+    """A frozen functional base under a new head, trained, saved and reloaded: which
+    weights train before and after (the optimizer's state must match its variables)."""
+    base_in = lib.Input(shape=(4,))
+    base = lib.Model(base_in, lib.layers.Dense(3)(base_in), name="base")
+    base.trainable = False
+    inputs = lib.Input(shape=(4,))
+    model = lib.Model(inputs, lib.layers.Dense(2)(base(inputs)))
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)
+    model.save(path)
+    reloaded = lib.saving.load_model(path)
+    return ([w.name for w in model.trainable_weights],
+            [w.name for w in reloaded.trainable_weights],
+            [w.trainable for w in reloaded.layers[1].weights],
+            len(reloaded.optimizer.variables))
+
+
+def test_frozen_nested_model_reloads_frozen(tmp_path, keras):
+    """The variables a frozen model builds on reload are frozen too (as Keras): the
+    reloaded model trains the head only and its optimizer state loads whole."""
+    ours = _frozen_base_program(cornu, tmp_path / "cornu.keras")
+    theirs = _frozen_base_program(keras, tmp_path / "keras.keras")
+    assert ours == theirs
+    assert ours[1] == ours[0] and ours[2] == [False, False]

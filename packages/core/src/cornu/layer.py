@@ -309,6 +309,8 @@ class Layer(_LayerBase):
             own = self._trainable_variables if value.trainable else self._non_trainable_variables
             if not any(value is v for v in own):
                 own.append(value)
+                if not getattr(self, "_trainable", True):  # a frozen layer's new weights are frozen (Keras)
+                    value.trainable = False
                 if _BASE_REGISTERS:
                     self._register_tracked(value, value.name)
         elif isinstance(value, (list, tuple)):
@@ -959,12 +961,13 @@ def _warn_mask_dropped(layer):
     object.__setattr__(layer, "_mask_warned", True)
     import warnings
 
+    from cornu import CornuWarning
+
     warnings.warn(
         f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with a "
         "mask attached to it. However, this layer does not support masking and will "
         "therefore destroy the mask information. Downstream layers will not see the mask.",
-        stacklevel=3,
-    )
+        stacklevel=3, category=CornuWarning)
 
 
 def _fresh(t):
