@@ -108,3 +108,14 @@ def test_operators_read_the_autocast_dtype(x):
     assert ops.standardize_dtype(ops.dtype(y)) == "bfloat16"
     assert layer.w.dtype == "float32"
     np.testing.assert_allclose(ops.convert_to_numpy(ops.cast(y, "float32")), x, rtol=1e-2)
+
+
+def test_convert_to_numpy_of_a_variable_is_a_snapshot():
+    """The array does not follow later assignments (Keras 3 copies on every backend)."""
+    v = cornu.Variable(np.zeros(3, "float32"))
+    taken = ops.convert_to_numpy(v)
+    from_value = ops.convert_to_numpy(v.value)
+    v.assign(np.ones(3, "float32"))
+    np.testing.assert_array_equal(taken, np.zeros(3))
+    np.testing.assert_array_equal(from_value, np.zeros(3))
+    np.testing.assert_array_equal(ops.convert_to_numpy(v), np.ones(3))

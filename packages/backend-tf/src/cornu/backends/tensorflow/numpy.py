@@ -611,7 +611,31 @@ def _matmul(x1, x2):
     return tf.matmul(x1, x2)
 
 
+def _sparse_matmul(x1, x2):
+    """``matmul`` with a ``tf.SparseTensor`` operand: ``tf.sparse.sparse_dense_matmul``
+    for a rank-2 sparse by dense product (either side); other cases densify."""
+    s1, s2 = isinstance(x1, tf.SparseTensor), isinstance(x2, tf.SparseTensor)
+    if s1 != s2:
+        sparse, dense = (x1, x2) if s1 else (x2, x1)
+        dense = _tensor(dense)
+        dtype = result_type(sparse, dense)
+        compute = _MM_COMPUTE.get(dtype) or to_tf_dtype(dtype)
+        if sparse.shape.rank == 2 and _ndim(dense) == 2 and compute.is_floating:
+            sparse, dense = tf.cast(sparse, compute), tf.cast(dense, compute)
+            if s1:
+                out = tf.sparse.sparse_dense_matmul(sparse, dense)
+            else:  # dense @ sparse == (sparse^T @ dense^T)^T
+                out = tf.transpose(tf.sparse.sparse_dense_matmul(
+                    sparse, dense, adjoint_a=True, adjoint_b=True))
+            return _mm_out(out, to_tf_dtype(dtype))
+    dense1 = tf.sparse.to_dense(x1) if s1 else x1
+    dense2 = tf.sparse.to_dense(x2) if s2 else x2
+    return matmul(dense1, dense2)
+
+
 def matmul(x1, x2):
+    if isinstance(x1, tf.SparseTensor) or isinstance(x2, tf.SparseTensor):
+        return _sparse_matmul(x1, x2)
     if (
         isinstance(x1, tf.Tensor) and isinstance(x2, tf.Tensor)
         and x1.dtype == x2.dtype and x1.dtype.is_floating
@@ -1794,4 +1818,4 @@ def unique(
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
-from cornu.ops._generic import vectorize  # noqa: E402,F401  (numpy.vectorize on tensors)
+from cornu.ops.toolkit import vectorize  # noqa: E402,F401  (numpy.vectorize on tensors)

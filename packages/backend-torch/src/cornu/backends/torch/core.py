@@ -4,7 +4,7 @@ import torch
 
 from cornu import config
 from cornu.backends.torch._utils import standardize_dtype, to_torch_dtype
-from cornu.ops._generic import call_grad_fn as _call_grad_fn
+from cornu.ops.toolkit import call_grad_fn as _call_grad_fn
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
 
@@ -65,6 +65,9 @@ def convert_to_numpy(x):
     if isinstance(x, Variable):
         x = x.value
     if isinstance(x, torch.Tensor):
+        # A variable's storage is updated in place: its array is a snapshot (as Keras's),
+        # where any other tensor's array may share its memory (no copy on the predict path).
+        snapshot = isinstance(x, torch.nn.Parameter)
         x = x.detach()
         if x.layout != torch.strided:  # sparse
             x = x.to_dense()
@@ -72,7 +75,7 @@ def convert_to_numpy(x):
             x = x.cpu()
         if x.dtype == torch.bfloat16:
             return x.float().numpy()
-        return x.numpy()
+        return x.numpy().copy() if snapshot else x.numpy()
     return np.asarray(x)
 
 
@@ -255,7 +258,7 @@ def compute_op_spec(fn, args, kwargs):
 
 
 # -- control flow (Keras semantics; torch runs Python control flow eagerly) ------------
-from cornu.ops._generic import (  # noqa: E402,F401  (backend-independent ops, bound here)
+from cornu.ops.toolkit import (  # noqa: E402,F401  (backend-independent ops, bound here)
     associative_scan,
     check_scan_args,
     rearrange,
