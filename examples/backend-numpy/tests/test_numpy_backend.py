@@ -1,6 +1,11 @@
 """The NumPy backend against the real ones: a model trained and saved with torch or
 TensorFlow predicts and evaluates the same when loaded with CORNU_BACKEND=numpy.
 
+What any backend must do (ops against numpy references, Variables, RNG, predict and
+evaluate, saving) is checked by cornu's conformance suite, which the ``plugins`` nox
+session runs on this backend with ``../conformance-expected-failures.txt``; these tests
+keep what the suite does not cover: discovery, the training error, cross-backend files.
+
 Every check runs in a subprocess, because a process binds one backend.  Needs
 cornu-core, cornu-layers, cornu-optimizers, cornu-metrics, this distribution and
 at least one of cornu-backend-torch / cornu-backend-tf installed.
@@ -166,34 +171,6 @@ def test_discovered_like_any_backend(tmp_path):
     listing = subprocess.run([sys.executable, "-m", "cornu", "plugins"], capture_output=True,
                              text=True, env=dict(os.environ, CORNU_BACKEND="numpy"), timeout=120)
     assert listing.returncode == 0, listing.stderr
-    assert "numpy        cornu-backend-numpy 0.1.0 (selected by CORNU_BACKEND)" in listing.stdout
+    assert ("numpy        cornu-backend-numpy 0.1.0 (selected by CORNU_BACKEND)\n"
+            "    capabilities: none\n") in listing.stdout  # and the spec's quick check
 
-
-def test_ops_match_numpy_references(tmp_path):
-    """A few ops against direct NumPy formulas (convolution as an explicit loop)."""
-    out = _run("""
-        import json
-        import numpy as np
-        from cornu import ops
-        rng = np.random.default_rng(3)
-        x = rng.standard_normal((2, 5, 6, 3)).astype("float32")
-        k = rng.standard_normal((3, 2, 3, 4)).astype("float32")
-        got = np.asarray(ops.conv(x, k, strides=(2, 1), padding="valid"))
-        ref = np.zeros((2, 2, 5, 4), "float32")
-        for i in range(2):
-            for j in range(5):
-                ref[:, i, j] = np.einsum("bhwc,hwco->bo", x[:, 2 * i:2 * i + 3, j:j + 2], k)
-        pooled = np.asarray(ops.max_pool(x, 2, padding="valid"))
-        pool_ref = x[:, :4, :6].reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))
-        logits = rng.standard_normal((4, 5)).astype("float32")
-        labels = np.array([0, 4, 2, 1])
-        sce = np.asarray(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-        log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-        print(json.dumps({
-            "conv": float(np.abs(got - ref).max()),
-            "pool": float(np.abs(pooled - pool_ref).max()),
-            "sce": float(np.abs(sce - (-log_p[np.arange(4), labels])).max()),
-        }))
-    """, "numpy", tmp_path)
-    errors = json.loads(out.strip().splitlines()[-1])
-    assert errors["conv"] < 1e-5 and errors["pool"] == 0 and errors["sce"] < 1e-5, errors

@@ -11,8 +11,28 @@ import importlib as _importlib
 import sys as _sys
 
 from cornu import config
+from cornu._warning import CornuWarning
 from cornu._version import __version__, cornu_version, keras_version, version
 from cornu.symbolic import KerasTensor
+
+
+# cornu.config imports nothing from cornu and cornu.backend only such leaves (they are on no
+# import cycle: importlinter.ini's ``leaves`` contract); the functions of theirs whose answer
+# is another module's code reach that module through these getters, imported on first call.
+def _backend_module():
+    from cornu import backend
+
+    return backend
+
+
+def _dtype_policy_module():
+    from cornu.dtype_policies import policy
+
+    return policy
+
+
+config._provide("backend", _backend_module)
+config._provide("dtype_policy", _dtype_policy_module)
 
 # Families that live in their own distribution.  ``cornu.layers`` and friends
 # resolve lazily (PEP 562) so that ``import cornu`` stays small and a missing

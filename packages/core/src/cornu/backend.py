@@ -56,6 +56,15 @@ Optional parts (a backend without them gets plain-Python behaviour):
 
   The bases are looked up once, when ``cornu.layer`` and ``cornu.variables`` are
   imported (``mixin_base``); that import binds the backend.
+
+This module is a leaf of the core's import graph: it imports only leaves
+(``cornu.config``, ``cornu.dtypes``, ``cornu.naming``), so nothing it imports imports it
+back (the ``leaves`` contract of importlinter.ini).  It finds the backends in the
+``cornu.backends`` entry-point group itself (``cornu.plugins.manager`` re-exports what it
+finds); the modules above it tell it what it needs from them: ``cornu.plugins.manager``
+subscribes to the binding (``_on_bind``), ``cornu.symbolic`` names its tensor class
+(``_keras_tensor_types``).  The capability names are defined here, where ``supports``
+answers them; ``cornu.backend_spec`` (the whole contract, above this module) lists them.
 """
 from cornu import config
 from cornu.config import (  # noqa: F401  (Keras's ``keras.backend`` surface)
@@ -69,6 +78,14 @@ from cornu.config import (  # noqa: F401  (Keras's ``keras.backend`` surface)
 
 _PREFERENCE = ("torch", "tensorflow")
 _backend = None
+BACKEND_ENTRY_POINT_GROUP = "cornu.backends"
+#: The first-party backends whose distribution name is not ``cornu-backend-<name>``.
+_BACKEND_DISTRIBUTIONS = {"tensorflow": "cornu-backend-tf"}
+#: Called with the backend module once it is bound (``cornu.plugins.manager`` subscribes
+#: its ``notify_backend_selected`` when it is imported), by the subscriber's name.
+_on_bind = {}
+#: The classes ``is_keras_tensor`` accepts (``cornu.symbolic`` sets ``(KerasTensor,)``).
+_keras_tensor_types = ()
 
 #: ``keras.backend``'s public names, as ``cornu.backend`` provides them.
 KERAS_BACKEND_NAMES = (
@@ -88,8 +105,6 @@ def backend_name():
     requested = config.requested_backend()
     if requested:
         return requested
-    from cornu.plugins.manager import installed_backends
-
     installed = installed_backends()
     for name in _PREFERENCE:
         if name in installed:
@@ -101,8 +116,6 @@ def get_backend():
     """The bound backend module (imported and bound on first call)."""
     global _backend
     if _backend is None:
-        from cornu.plugins.manager import load_backend_module, notify_backend_selected
-
         name = backend_name()
         if name is None:
             raise ImportError(
@@ -111,8 +124,68 @@ def get_backend():
             )
         module = load_backend_module(name)
         _backend = module
-        notify_backend_selected(module)
+        for listener in list(_on_bind.values()):
+            listener(module)
     return _backend
+
+
+# -- finding the backends (the ``cornu.backends`` entry-point group) ------------------
+
+
+def _backend_entry_points():
+    from importlib import metadata
+
+    return list(metadata.entry_points(group=BACKEND_ENTRY_POINT_GROUP))
+
+
+def installed_backends():
+    """The names of the installed backends (the ``cornu.backends`` entry points), sorted."""
+    return sorted(ep.name for ep in _backend_entry_points())
+
+
+def load_backend_module(name):
+    """Import the backend registered under ``name`` in the ``cornu.backends`` group."""
+    entry_points = _backend_entry_points()
+    for ep in entry_points:
+        if ep.name == name:
+            return ep.load()
+    available = sorted(ep.name for ep in entry_points)
+    if not available:
+        raise ImportError(
+            "No cornu backend is installed: pip install cornu-backend-torch "
+            "(or cornu-backend-tf)"
+        )
+    raise ImportError(
+        f"The cornu backend {name!r} is not installed (installed: "
+        f"{', '.join(available)}). Install it, e.g. pip install "
+        f"{backend_distribution(name)}"
+    )
+
+
+def backend_distribution(name):
+    """The distribution that, by cornu's naming, provides the backend ``name``."""
+    return _BACKEND_DISTRIBUTIONS.get(name, f"cornu-backend-{name}")
+
+
+#: The capabilities a backend may declare in its module's ``CAPABILITIES``, with what
+#: declaring one promises (``cornu.backend_spec`` is the whole contract).
+CAPABILITIES = {
+    "gradients": "trainer.value_and_grad differentiates: fit and train_step train",
+    "compiled_steps": "trainer.make_step compiles the step (jit_compile / tf.function)",
+    "sparse": "sparse tensors (ops.convert_to_tensor(..., sparse=True), sparse inputs)",
+    "ragged": "ragged tensors (ragged outputs of the preprocessing layers)",
+    "strings": "string tensors: text and lookup layers run inside the backend's graphs",
+    "distribution": "cornu.distribution data parallelism (a `distribute` namespace)",
+}
+
+
+def supports(capability):
+    """Whether the bound backend declares ``capability`` (a name of :data:`CAPABILITIES`)
+    in its module's ``CAPABILITIES``; families ask this instead of the backend's name."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"supports: unknown capability {capability!r}; expected one of "
+                         f"{sorted(CAPABILITIES)}")
+    return capability in getattr(get_backend(), "CAPABILITIES", ())
 
 
 def mixin_base(kind):
@@ -123,8 +196,6 @@ def mixin_base(kind):
     classes: this is the one place where the engine learns its framework base.
     """
     if _backend is None:
-        from cornu.plugins.manager import installed_backends
-
         if not installed_backends():
             return object  # no backend installed: plain classes; the first op says what to install
     bases = getattr(get_backend(), "bases", None)
@@ -176,9 +247,7 @@ def is_int_dtype(dtype):
 
 def is_keras_tensor(x):
     """Whether ``x`` is a symbolic tensor (``cornu.KerasTensor``)."""
-    from cornu.symbolic import KerasTensor
-
-    return isinstance(x, KerasTensor)
+    return isinstance(x, _keras_tensor_types)
 
 
 _WEAK_KINDS = {int: 2, float: 3, complex: 4}  # Python types are weakly typed

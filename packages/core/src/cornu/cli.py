@@ -3,24 +3,77 @@
 ``cornu plugins`` lists, for the default plugin context (so ``CORNU_PLUGINS`` and
 ``CORNU_DISABLE_PLUGINS`` apply): cornu-core and its hookspec version, the
 installed backends (the selected one marked, with what selected it; a selected
-backend that is not installed is said so, with its ``pip install``), the families
+backend that is not installed is said so, with its ``pip install``), each with the
+capabilities it declares and the optional parts of ``cornu.backend_spec`` it has
+(a quick check: its module is imported, not its namespaces, so no framework is), the families
 (``cornu.layers``, ...) with the ones not installed and their ``pip install``,
 every loaded plugin with its distribution, version,
 declared hookspec version and the components it registered, the plugins that
 were disabled or failed to load, and name conflicts.  ``--json`` prints the same
-as one JSON object (for scripts and CI).
+as one JSON object (for scripts and CI).  It exits 1 when there is a conflict.
+
+``cornu plugins --check`` also checks every installed backend against the backend
+specification (``cornu.backend_spec.check_backend(module, deep=True)``: each
+namespace imported, each part and signature compared, in a fresh process per
+backend with ``CORNU_BACKEND`` set to it), prints what it found, and exits 1 when a
+backend does not meet the spec.
 """
 import argparse
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import warnings
 from importlib import metadata
 
+_CHECK_TIMEOUT = 600  # seconds for one backend's deep check (it imports the framework)
 
-def _collect():
-    """Everything ``cornu plugins`` shows, as plain data."""
+
+def _spec_report(ep, deep):
+    """``check_backend``'s report on the backend of entry point ``ep``, as a dict, or
+    ``{"error": ...}`` when its module does not import."""
+    from cornu import backend_spec
+
+    try:
+        module = ep.load()
+    except Exception as err:  # a broken backend is reported, not raised
+        return {"error": f"{type(err).__name__}: {err}"}
+    return backend_spec.check_backend(module, deep=deep).as_dict()
+
+
+def _deep_check(name):
+    """The deep report on backend ``name``, computed in a fresh process (a framework's
+    import state never leaks between backends, and a crash is a report)."""
+    code = ("import json, sys; from cornu import cli; "
+            "print(json.dumps(cli._deep_check_here(sys.argv[1])))")
+    env = dict(os.environ, CORNU_BACKEND=name)
+    try:
+        result = subprocess.run([sys.executable, "-c", code, name], capture_output=True,
+                                text=True, env=env, timeout=_CHECK_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"the check did not finish in {_CHECK_TIMEOUT} s"}
+    try:
+        return json.loads(result.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"the check failed (exit status {result.returncode}): {tail}"}
+
+
+def _deep_check_here(name):
+    from cornu.plugins import manager
+
+    for ep in manager.entry_points(manager.BACKEND_ENTRY_POINT_GROUP):
+        if ep.name == name:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a framework's import chatter is no report
+                return _spec_report(ep, deep=True)
+    return {"error": f"no backend {name!r} is installed"}
+
+
+def _collect(check=False):
+    """Everything ``cornu plugins`` shows, as plain data (``check``: with the deep
+    backend checks)."""
     import cornu
     from cornu import backend as backend_module
     from cornu import config
@@ -41,7 +94,8 @@ def _collect():
     for ep in manager.entry_points(manager.BACKEND_ENTRY_POINT_GROUP):
         dist, version = manager.distribution_of(ep)
         backends.append({"name": ep.name, "distribution": dist, "version": version,
-                         "module": ep.value, "selected": ep.name == selected})
+                         "module": ep.value, "selected": ep.name == selected,
+                         "spec": _deep_check(ep.name) if check else _spec_report(ep, False)})
     if os.environ.get("CORNU_BACKEND"):
         source = "CORNU_BACKEND"
     elif selected is not None and config.requested_backend():
@@ -100,6 +154,8 @@ def _collect():
 
 
 def _print(data):
+    from cornu.backend_spec import Report
+
     core = data["core"]
     print(f"cornu-core {core['version']} (hookspec version {core['hookspec_version']})")
     print("\nBackends (entry-point group 'cornu.backends'):")
@@ -111,6 +167,16 @@ def _print(data):
     for b in data["backends"]:
         mark = f" (selected{by})" if b["selected"] else ""
         print(f"  {b['name']:<12} {b['distribution']} {b['version']}{mark}")
+        spec = b["spec"]
+        if "error" in spec:
+            print(f"    failed to import: {spec['error']}")
+            continue
+        fields = {k: v for k, v in spec.items() if k != "ok"}
+        for line in Report(**fields).lines():
+            print(f"    {line}")
+        if spec["deep"]:
+            print("    meets the backend spec" if spec["ok"] else
+                  "    does NOT meet the backend spec (docs/backend-spec.md)")
     if selection["name"] is not None and not selection["installed"]:
         where = {"CORNU_BACKEND": "CORNU_BACKEND", "config": "the cornu config"}.get(
             selection["source"], "the default")
@@ -147,12 +213,16 @@ def _print(data):
 
 
 def _plugins(args):
-    data = _collect()
+    data = _collect(check=args.check)
     if args.json:
         print(json.dumps(data, indent=1))
     else:
         _print(data)
-    return 1 if data["conflicts"] else 0
+    if data["conflicts"]:
+        return 1
+    if args.check and not all(b["spec"].get("ok") for b in data["backends"]):
+        return 1
+    return 0
 
 
 def main(argv=None):
@@ -163,6 +233,10 @@ def main(argv=None):
         help="list cornu-core, backends, plugins (what each registered), failures, conflicts",
     )
     plugins.add_argument("--json", action="store_true", help="print one JSON object")
+    plugins.add_argument(
+        "--check", action="store_true",
+        help="check every installed backend against the backend spec (imports each "
+             "framework, one process per backend); exit 1 if one does not meet it")
     args = parser.parse_args(argv)
     if args.command == "plugins":
         return _plugins(args)

@@ -5,6 +5,14 @@ The backend is chosen, in order (the contract of DESIGN.md), from the
 (``$CORNU_HOME/cornu.json``, ``~/.cornu/cornu.json`` by default),
 ``set_backend(...)`` called before first use, and otherwise the first installed
 backend (torch before tensorflow).
+
+This module is a leaf of the core's import graph: it imports nothing from cornu, so every
+module may read a setting without joining an import cycle (the ``leaves`` contract of
+importlinter.ini).  A setting that lives here is read by the module that acts on it
+(``cornu.serialization`` reads the unsafe-deserialization switch, ``cornu.utils.io_utils``
+the interactive-logging one); the few functions whose answer is another module's code (the
+backend in use, the dtype policy) call that module through a getter that ``cornu/__init__.py``
+registers here (``_provide``).
 """
 import json
 import os
@@ -133,8 +141,7 @@ def requested_backend():
 def set_backend(name):
     """Choose the backend.  Must be called before the backend is first used."""
     global _requested_backend
-    from cornu import backend as _backend
-
+    _backend = _provider("backend")
     if _backend.is_bound():
         if _backend.get_backend().NAME == name:
             return
@@ -147,24 +154,21 @@ def set_backend(name):
 
 def backend():
     """The name of the active (or to-be-selected) backend."""
-    from cornu import backend as _backend
-
-    return _backend.backend_name()
+    return _provider("backend").backend_name()
 
 
 def set_dtype_policy(policy):
     """Set the global dtype policy (``"mixed_float16"``, ``"mixed_bfloat16"``, ``"float32"``,
     ... or a ``cornu.dtype_policies.DTypePolicy``); layers created afterwards use it."""
-    from cornu.dtype_policies import policy as _policies
-
-    _policies.set_dtype_policy(policy)
+    _provider("dtype_policy").set_dtype_policy(policy)
 
 
 def dtype_policy():
     """The global ``DTypePolicy`` (the ``floatx()`` policy until one is set)."""
-    from cornu.dtype_policies import policy as _policies
+    return _provider("dtype_policy").dtype_policy()
 
-    return _policies.dtype_policy()
+
+_UNSAFE_DESERIALIZATION = False  # read by cornu.serialization.in_safe_mode
 
 
 def enable_unsafe_deserialization():
@@ -172,9 +176,8 @@ def enable_unsafe_deserialization():
     ``keras.config.enable_unsafe_deserialization``: loading may then rebuild lambdas
     and other configs that run code, whatever ``safe_mode`` a call passes.  Only for
     files you trust."""
-    from cornu import serialization
-
-    serialization.enable_unsafe_deserialization()
+    global _UNSAFE_DESERIALIZATION
+    _UNSAFE_DESERIALIZATION = True
 
 
 def is_nnx_enabled():
@@ -182,27 +185,26 @@ def is_nnx_enabled():
     return False
 
 
-# -- interactive logging (stdout or the "cornu" logger): see cornu.utils.io_utils ----------
+# -- interactive logging (stdout or the "cornu" logger): read by cornu.utils.io_utils -------
+_INTERACTIVE_LOGGING = True
+
+
 def enable_interactive_logging():
     """Send progress bars and callbacks' messages to stdout (the default)."""
-    from cornu.utils import io_utils
-
-    io_utils.enable_interactive_logging()
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = True
 
 
 def disable_interactive_logging():
     """Send progress bars and callbacks' messages to the ``"cornu"`` Python logger
     (level INFO) instead of stdout, e.g. for training jobs on a server."""
-    from cornu.utils import io_utils
-
-    io_utils.disable_interactive_logging()
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = False
 
 
 def is_interactive_logging_enabled():
     """Whether cornu's messages go to stdout (True, the default) or to the logger."""
-    from cornu.utils import io_utils
-
-    return io_utils.is_interactive_logging_enabled()
+    return _INTERACTIVE_LOGGING
 
 
 # -- flash attention ------------------------------------------------------------------------
@@ -264,3 +266,27 @@ def max_steps_per_epoch():
     """The cap on steps per epoch (``set_max_steps_per_epoch``,
     ``KERAS_MAX_STEPS_PER_EPOCH``), or None."""
     return _MAX_STEPS_PER_EPOCH
+
+
+# -- what config asks of the modules above it ------------------------------------------------
+# config imports nothing from cornu (see the module docstring): the functions above whose
+# answer is another module's code reach it through a getter registered here by
+# cornu/__init__.py, which runs before any ``cornu.*`` module can be used.
+_PROVIDERS = {}
+
+
+def _provide(name, getter):
+    """Register ``getter()``, which returns the module behind the ``name`` functions:
+    ``"backend"`` (``cornu.backend``: ``set_backend``, ``backend``),
+    ``"dtype_policy"`` (``cornu.dtype_policies.policy``: ``set_dtype_policy``,
+    ``dtype_policy``)."""
+    _PROVIDERS[name] = getter
+
+
+def _provider(name):
+    getter = _PROVIDERS.get(name)
+    if getter is None:
+        raise RuntimeError(
+            f"cornu.config: nothing provides {name!r}; cornu/__init__.py registers it "
+            "(import cornu, not a copy of cornu/config.py alone)")
+    return getter()

@@ -17,6 +17,8 @@ import contextlib
 import threading
 import types
 
+from cornu import config as _config
+
 #: kind -> the public Keras module name written into configs.
 KIND_MODULES = {
     "layer": "keras.layers",
@@ -102,14 +104,9 @@ def custom_object_scope(custom_objects):
 CustomObjectScope = custom_object_scope
 
 
-_UNSAFE_GLOBALLY = False  # cornu.config.enable_unsafe_deserialization()
-
-
-def enable_unsafe_deserialization():
-    """Safe mode off for the whole process (``cornu.config.enable_unsafe_deserialization``):
-    as Keras, it wins over every ``safe_mode`` argument."""
-    global _UNSAFE_GLOBALLY
-    _UNSAFE_GLOBALLY = True
+# Safe mode off for the whole process, as Keras: it wins over every ``safe_mode`` argument.
+# The switch is a setting of cornu.config (which imports nothing from cornu).
+enable_unsafe_deserialization = _config.enable_unsafe_deserialization
 
 
 def in_safe_mode():
@@ -120,7 +117,7 @@ def in_safe_mode():
     whose config would run code (pickles, SavedModels) refuses to load otherwise.
     ``cornu.config.enable_unsafe_deserialization()`` turns it off everywhere.
     """
-    if _UNSAFE_GLOBALLY:
+    if _config._UNSAFE_DESERIALIZATION:
         return False
     return getattr(_scope, "safe_mode", True)
 
@@ -248,7 +245,7 @@ def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=N
 
     ``safe_mode`` defaults to the enclosing call's setting (True at the top level).
     """
-    if safe_mode is None or _UNSAFE_GLOBALLY:
+    if safe_mode is None or _config._UNSAFE_DESERIALIZATION:
         safe_mode = in_safe_mode()
     if config is None:
         return None

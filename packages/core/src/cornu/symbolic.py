@@ -6,6 +6,7 @@ the batch) and a dtype, and remembers which layer call produced it
 call records a ``Node``; a Functional model is the graph of nodes between its
 inputs and outputs.
 """
+from cornu import backend as _backend
 from cornu import tree
 
 
@@ -107,6 +108,10 @@ for _name, _op in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
                    ("ge", "greater_equal"), ("ne", "not_equal")):
     setattr(KerasTensor, f"__{_name}__", _binary(_op))
 del _name, _op
+
+# ``cornu.backend.is_keras_tensor`` (``keras.backend.is_keras_tensor``) answers for this
+# class without importing this module: cornu.backend is a leaf of the import graph.
+_backend._keras_tensor_types = (KerasTensor,)
 
 
 def is_symbolic(x):

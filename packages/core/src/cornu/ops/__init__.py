@@ -4,6 +4,7 @@ Every name resolves once to the active backend's function and is then a
 plain attribute of this module.  Namespaces: ``cornu.ops.numpy``,
 ``cornu.ops.nn``, ``cornu.ops.math``, ``cornu.ops.linalg``,
 ``cornu.ops.image``, ``cornu.ops.core``; all their names are also here.
+``cornu.ops.toolkit`` is for backend authors (argument checks, generic ops).
 """
 from cornu.ops._front import bind_front
 
@@ -12,7 +13,7 @@ _getattr = bind_front(__name__, _NAMESPACES)
 
 
 def __getattr__(name):
-    if name in _NAMESPACES:
+    if name in _NAMESPACES or name == "toolkit":  # submodules: importing one binds nothing
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

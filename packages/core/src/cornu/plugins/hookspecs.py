@@ -48,75 +48,254 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 KINDS = (
     "layer", "activation", "initializer", "regularizer", "constraint",
     "optimizer", "schedule", "loss", "metric", "callback", "dataset",
-    "application",
+    "application", "export_format",
 )
 
 
 @hookspec
 def cornu_register_layers(register):
-    """Register layer classes (``cornu.Layer`` subclasses).
+    """Register layer classes (``cornu.Layer`` subclasses), kind ``layer``.
+
+    Layers resolve by name in ``from_config``, ``load_model`` and
+    ``deserialize_keras_object``. Called when a plugin context builds its registry: on the
+    first registry lookup (e.g. a name resolved by ``from_config`` or ``load_model``), again
+    after a plugin is registered or unregistered at run time, and by ``cornu plugins``; in
+    registration order, cornu-core first.
 
     Args:
-        register: ``register(obj, name=None, aliases=())``; ``name`` defaults to
-            ``obj.__name__``.  Called during the first registry lookup.
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
     Returns:
-        Nothing.
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
     """
 
 
 @hookspec
 def cornu_register_activations(register):
-    """Register activation functions (callables ``f(x) -> tensor``) by name."""
+    """Register activation functions (callables ``f(x) -> tensor``), kind ``activation``.
+
+    They resolve ``Dense(activation="name")`` and ``cornu.activations.get("name")``. Called
+    when a plugin context builds its registry: on the first registry lookup (e.g. a name
+    resolved by ``activation="name"`` or ``from_config``), again after a plugin is
+    registered or unregistered at run time, and by ``cornu plugins``; in registration order,
+    cornu-core first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_initializers(register):
-    """Register initializer classes (and their snake_case aliases)."""
+    """Register initializer classes (and their snake_case aliases), kind ``initializer``.
+
+    They resolve ``kernel_initializer="name"`` and ``cornu.initializers.get``. Called when a
+    plugin context builds its registry: on the first registry lookup (e.g. a name resolved
+    by ``kernel_initializer="name"`` or ``from_config``), again after a plugin is registered
+    or unregistered at run time, and by ``cornu plugins``; in registration order, cornu-core
+    first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_regularizers(register):
-    """Register regularizer classes."""
+    """Register regularizer classes, kind ``regularizer``.
+
+    They resolve ``kernel_regularizer="name"`` and ``cornu.regularizers.get``. Called when a
+    plugin context builds its registry: on the first registry lookup (e.g. a name resolved
+    by ``kernel_regularizer="name"`` or ``from_config``), again after a plugin is registered
+    or unregistered at run time, and by ``cornu plugins``; in registration order, cornu-core
+    first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_constraints(register):
-    """Register weight-constraint classes."""
+    """Register weight-constraint classes, kind ``constraint``.
+
+    They resolve ``kernel_constraint="name"`` and ``cornu.constraints.get``. Called when a
+    plugin context builds its registry: on the first registry lookup (e.g. a name resolved
+    by ``kernel_constraint="name"`` or ``from_config``), again after a plugin is registered
+    or unregistered at run time, and by ``cornu plugins``; in registration order, cornu-core
+    first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_optimizers(register):
-    """Register optimizer classes; ``compile(optimizer="adam")`` resolves here."""
+    """Register optimizer classes, kind ``optimizer``.
+
+    ``compile(optimizer="adam")`` and saved compile configs resolve here. Called when a
+    plugin context builds its registry: on the first registry lookup (e.g. a name resolved
+    by ``compile(optimizer=...)`` or ``load_model``), again after a plugin is registered or
+    unregistered at run time, and by ``cornu plugins``; in registration order, cornu-core
+    first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_schedules(register):
-    """Register learning-rate schedule classes."""
+    """Register learning-rate schedule classes, kind ``schedule``.
+
+    Optimizer configs that carry a schedule resolve it here. Called when a plugin context
+    builds its registry: on the first registry lookup (e.g. a name resolved by an
+    optimizer's ``from_config``), again after a plugin is registered or unregistered at run
+    time, and by ``cornu plugins``; in registration order, cornu-core first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_losses(register):
-    """Register loss classes and loss functions (``"mse"`` and friends as aliases)."""
+    """Register loss classes and loss functions, kind ``loss``.
+
+    Aliases carry the Keras short names (``"mse"`` and friends). ``compile(loss="name")``
+    and ``cornu.losses.get`` resolve here. Called when a plugin context builds its registry:
+    on the first registry lookup (e.g. a name resolved by ``compile(loss=...)`` or
+    ``load_model``), again after a plugin is registered or unregistered at run time, and by
+    ``cornu plugins``; in registration order, cornu-core first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_metrics(register):
-    """Register metric classes and metric functions."""
+    """Register metric classes and metric functions, kind ``metric``.
+
+    ``compile(metrics=["name"])`` and ``cornu.metrics.get`` resolve here, after
+    ``cornu_resolve_metric`` declined. Called when a plugin context builds its registry: on
+    the first registry lookup (e.g. a name resolved by ``compile(metrics=...)`` or
+    ``load_model``), again after a plugin is registered or unregistered at run time, and by
+    ``cornu plugins``; in registration order, cornu-core first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_callbacks(register):
-    """Register callback classes."""
+    """Register callback classes, kind ``callback``.
+
+    ``cornu.plugins.registry.get("callback", name)`` resolves here (callbacks are never
+    deserialized from a saved model, as in Keras). Called when a plugin context builds its
+    registry: on the first registry lookup (e.g. a name resolved by
+    ``registry.get("callback", name)``), again after a plugin is registered or unregistered
+    at run time, and by ``cornu plugins``; in registration order, cornu-core first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_datasets(register):
-    """Register dataset modules or objects exposing ``load_data()``."""
+    """Register dataset modules or objects exposing ``load_data()``, kind ``dataset``.
+
+    ``cornu.plugins.registry.get("dataset", name).load_data()`` resolves here. Called when a
+    plugin context builds its registry: on the first registry lookup (e.g. a name resolved
+    by ``registry.get("dataset", name)``), again after a plugin is registered or
+    unregistered at run time, and by ``cornu plugins``; in registration order, cornu-core
+    first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
 
 
 @hookspec
 def cornu_register_applications(register):
-    """Register application (pretrained-architecture) constructors."""
+    """Register application (pretrained-architecture) constructors, kind ``application``.
+
+    ``cornu.plugins.registry.get("application", name)`` resolves here. Called when a plugin
+    context builds its registry: on the first registry lookup (e.g. a name resolved by
+    ``registry.get("application", name)``), again after a plugin is registered or
+    unregistered at run time, and by ``cornu plugins``; in registration order, cornu-core
+    first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
+
+
+@hookspec
+def cornu_register_export_formats(register):
+    """Register ``model.export`` formats (kind ``export_format``), e.g. ONNX.
+
+    A format is a function ``fn(model, filepath, verbose=None, input_signature=None,
+    **kwargs)`` that writes the exported model to ``filepath``; it may raise a
+    ValueError naming what it needs when the bound backend cannot serve it.  Backends
+    list their own formats in their ``export`` part (``<backend>.export.FORMATS``),
+    not here; a backend's format of the same name wins over a plugin's.
+
+    Args:
+        register: ``register(fn, name, aliases=())``; ``name`` is the ``format=``
+            string (``model.export(path, format=name)``).  Called during the first
+            registry lookup, which ``model.export`` (``cornu.export.formats()``) makes.
+    Returns:
+        Nothing.
+    """
 
 
 @hookspec(firstresult=True)
@@ -125,7 +304,10 @@ def cornu_resolve_metric(identifier, loss, output_shape):
 
     This is how loss-dependent strings resolve the Keras way (``"accuracy"`` becomes
     sparse categorical, categorical or binary accuracy depending on the loss) and
-    how plain metric functions get wrapped into stateful metrics.
+    how plain metric functions get wrapped into stateful metrics.  Called when a compiled
+    model builds its metrics (in ``compile`` for a built model, else on the first batch of
+    ``fit``/``evaluate``), once per ``metrics=`` / ``weighted_metrics=`` entry that is a
+    string or a function, before the ``metric`` registry is asked.
 
     Args:
         identifier: the string or function the user passed in ``metrics=[...]``.
@@ -147,6 +329,8 @@ def cornu_backend_selected(backend):
 
     Args:
         backend: the backend module (``cornu.backends.torch`` or another).
+    Returns:
+        Nothing (the return value is ignored).
     """
 
 
@@ -164,4 +348,5 @@ REGISTER_HOOKS = {
     "callback": "cornu_register_callbacks",
     "dataset": "cornu_register_datasets",
     "application": "cornu_register_applications",
+    "export_format": "cornu_register_export_formats",
 }

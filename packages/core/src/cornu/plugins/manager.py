@@ -29,10 +29,17 @@ from importlib import metadata
 
 import pluggy
 
+from cornu import backend as _backend
+from cornu._warning import CornuWarning
+from cornu.backend import (  # noqa: F401  (found by cornu.backend, a leaf of the imports)
+    BACKEND_ENTRY_POINT_GROUP,
+    backend_distribution,
+    installed_backends,
+    load_backend_module,
+)
 from cornu.plugins import hookspecs
 
 ENTRY_POINT_GROUP = "cornu"
-BACKEND_ENTRY_POINT_GROUP = "cornu.backends"
 #: Comma-separated entry-point names: load only these plugins (the core's own
 #: components always load).  Useful for hermetic tests and vendoring.
 PLUGINS_ENV = "CORNU_PLUGINS"
@@ -43,7 +50,7 @@ VERSION_ATTRIBUTE = "CORNU_HOOKSPEC_VERSION"
 CORE_PLUGIN = "cornu-core"
 
 
-class PluginWarning(UserWarning):
+class PluginWarning(CornuWarning):
     """A plugin was skipped (it failed to import or is incompatible); cornu goes on."""
 
 
@@ -104,9 +111,6 @@ def distribution_of(ep):
     if dist is None:
         return ep.name, "unknown"
     return dist.metadata["Name"], dist.version
-
-
-_distribution_of = distribution_of  # the name cli.py used before
 
 
 def declared_hookspec_version(plugin):
@@ -220,11 +224,9 @@ class Context:
         for name, plugin in self._extra.items():
             self._register(pm, plugin, name, name, "runtime", None)
         # A context created after the backend was chosen still hears about it.
-        from cornu import backend
-
-        if backend.is_bound():
+        if _backend.is_bound():
             pm.hook.cornu_backend_selected.call_historic(
-                kwargs={"backend": backend.get_backend()})
+                kwargs={"backend": _backend.get_backend()})
         return pm
 
     def _load(self, pm):
@@ -427,31 +429,9 @@ def notify_backend_selected(module):
             pm.hook.cornu_backend_selected.call_historic(kwargs={"backend": module})
 
 
-def load_backend_module(name):
-    """Import the backend registered under ``name`` in the ``cornu.backends`` group."""
-    for ep in entry_points(BACKEND_ENTRY_POINT_GROUP):
-        if ep.name == name:
-            return ep.load()
-    available = sorted(ep.name for ep in entry_points(BACKEND_ENTRY_POINT_GROUP))
-    if not available:
-        raise ImportError(
-            "No cornu backend is installed: pip install cornu-backend-torch "
-            "(or cornu-backend-tf)"
-        )
-    raise ImportError(
-        f"The cornu backend {name!r} is not installed (installed: "
-        f"{', '.join(available)}). Install it, e.g. pip install "
-        f"{backend_distribution(name)}"
-    )
-
-
-def backend_distribution(name):
-    """The distribution that, by cornu's naming, provides the backend ``name``."""
-    return f"cornu-backend-{'tf' if name == 'tensorflow' else name}"
-
-
-def installed_backends():
-    return sorted(ep.name for ep in entry_points(BACKEND_ENTRY_POINT_GROUP))
+# Binding the backend (cornu.backend.get_backend) tells every context, through this
+# subscription: cornu.backend imports nothing from cornu.plugins.
+_backend._on_bind[__name__] = notify_backend_selected
 
 
 __all__ = [

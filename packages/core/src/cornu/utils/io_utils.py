@@ -11,6 +11,8 @@ on a server (Keras sends them to ``absl.logging``; cornu uses the standard
 import logging
 import sys
 
+from cornu import config as _config
+
 __all__ = [
     "disable_interactive_logging",
     "enable_interactive_logging",
@@ -20,30 +22,17 @@ __all__ = [
 
 logger = logging.getLogger("cornu")
 
-_INTERACTIVE_LOGGING = True
-
-
-def enable_interactive_logging():
-    """Send cornu's messages (progress bars, callbacks' messages) to stdout (the default)."""
-    global _INTERACTIVE_LOGGING
-    _INTERACTIVE_LOGGING = True
-
-
-def disable_interactive_logging():
-    """Send cornu's messages to the ``"cornu"`` Python logger (level INFO) instead of stdout."""
-    global _INTERACTIVE_LOGGING
-    _INTERACTIVE_LOGGING = False
-
-
-def is_interactive_logging_enabled():
-    """Whether cornu's messages go to stdout (True, the default) or to the ``"cornu"`` logger."""
-    return _INTERACTIVE_LOGGING
+# The switch is a setting of cornu.config (which imports nothing from cornu); these are its
+# ``keras.utils.io_utils`` spellings.
+enable_interactive_logging = _config.enable_interactive_logging
+disable_interactive_logging = _config.disable_interactive_logging
+is_interactive_logging_enabled = _config.is_interactive_logging_enabled
 
 
 def print_msg(message, line_break=True):
     """Write ``message`` to stdout (interactive logging on) or log it at INFO (off)."""
     message = str(message)
-    if not _INTERACTIVE_LOGGING:
+    if not _config._INTERACTIVE_LOGGING:
         # One record per message; the line breaks a terminal needs are the handler's job.
         logger.info(message.strip("\n"))
         return

@@ -14,6 +14,8 @@ subclass that can carry attributes (Keras masks ride on tensors as
 import importlib as _importlib
 
 NAME = "numpy"
+#: What this backend can do (``cornu.backend_spec.CAPABILITIES``).
+CAPABILITIES = frozenset()  # inference only: no gradients, no compiled steps
 _SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer")
 
 

@@ -159,4 +159,4 @@ def compute_op_spec(fn, args, kwargs):
 exported(globals())
 
 # Ops cornu-core writes once on top of cornu.ops; every backend binds them.
-from cornu.ops._generic import associative_scan, rearrange, saturate_cast  # noqa: E402,F401
+from cornu.ops.toolkit import associative_scan, rearrange, saturate_cast  # noqa: E402,F401

@@ -4,6 +4,7 @@
 generator (``set_global_seed`` reseeds it), an int gives the same numbers on
 every call, a ``SeedGenerator`` owns a generator seeded once.
 """
+import json
 
 import numpy as np
 from cornu.backends.numpy._utils import array as _a
@@ -43,10 +44,17 @@ class SeedGenerator:
         return self.rng.bit_generator.state
 
     def get_state(self):
-        return {"cpu": self.rng.bit_generator.state}
+        """``{"cpu": uint8 array}``: the bit generator's state, as JSON bytes (the
+        contract asks for numpy arrays, which a checkpoint can hold)."""
+        text = json.dumps(self.rng.bit_generator.state)
+        return {"cpu": np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()}
 
     def set_state(self, state):
-        self.rng.bit_generator.state = state["cpu"]
+        """Restore a :meth:`get_state` result."""
+        value = state["cpu"]
+        if not isinstance(value, dict):
+            value = json.loads(np.asarray(value, dtype=np.uint8).tobytes().decode("utf-8"))
+        self.rng.bit_generator.state = value
 
     def get_config(self):
         return {"seed": self.initial_seed, "name": self.name}

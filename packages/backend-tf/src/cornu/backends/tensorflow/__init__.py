@@ -8,9 +8,14 @@ already present.
 import importlib as _importlib
 
 NAME = "tensorflow"
+#: What this backend can do (``cornu.backend_spec.CAPABILITIES``).
+CAPABILITIES = frozenset({"gradients", "compiled_steps", "sparse", "ragged", "strings",
+                          "distribution"})
 #: ``cornu.backend.result_type`` keeps int64/float64 results (as Keras on TensorFlow,
 #: whose variables need int64 on the GPU); other backends narrow them to 32 bits.
 RESULT_TYPE_KEEPS_64BIT = True
+#: What ``cornu.utils``' dataset builders return for ``format=None``: ``tf.data`` pipelines.
+DATASET_FORMAT = "tf"
 _SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer",
                "rnn", "distribute", "bases")
 

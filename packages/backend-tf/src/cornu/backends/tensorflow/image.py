@@ -30,14 +30,14 @@ from cornu.backends.tensorflow._utils import (
     to_tensor,
     to_tf_dtype,
 )
-from cornu.ops import _image_args as _args
+from cornu.ops.toolkit import image_args as _args
 
 _tensor = to_tensor
 
 RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
 
 
-# -- argument checks (shared with the other backends: cornu.ops._image_args) --------------
+# -- argument checks (shared with the other backends: cornu.ops.toolkit.image_args) ----
 def _rank(x):
     return x.shape.rank
 

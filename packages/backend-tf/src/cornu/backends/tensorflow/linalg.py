@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from cornu import tree
 from cornu.backends.tensorflow._utils import promote, to_float, to_tensor
-from cornu.ops import _linalg_args as _args
+from cornu.ops.toolkit import linalg_args as _args
 
 
 def _vector_norm(x, ord, axis, keepdims):
@@ -241,7 +241,7 @@ def jvp(fun, primals, tangents, has_aux=False):
 
     Uses ``tf.autodiff.ForwardAccumulator``.  ``fun`` returns ``(outputs, aux)``
     when ``has_aux``; ``tangents`` have the structure and shapes of ``primals``
-    (see ``cornu.ops._linalg_args.jvp_inputs``).
+    (see ``cornu.ops.toolkit.linalg_args.jvp_inputs``).
     """
     primals, flat, flat_tangents = _args.jvp_inputs(primals, tangents, to_tensor)
     flat_tangents = [to_tensor(t, p.dtype) for t, p in zip(flat_tangents, flat)]

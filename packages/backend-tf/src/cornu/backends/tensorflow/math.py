@@ -134,4 +134,4 @@ def view_as_real(x):
     return tf.stack([tf.math.real(x), tf.math.imag(x)], axis=-1)
 
 
-from cornu.ops._generic import istft, stft  # noqa: E402,F401  (written on cornu.ops)
+from cornu.ops.toolkit import istft, stft  # noqa: E402,F401  (written on cornu.ops)

@@ -23,7 +23,7 @@ from cornu.backends.tensorflow._utils import (
     to_tensor,
     to_tf_dtype,
 )
-from cornu.ops import _nn_args as _args
+from cornu.ops.toolkit import nn_args as _args
 
 _tensor = to_tensor
 
@@ -816,7 +816,7 @@ def dense(inputs, kernel, bias=None):
 
 
 # -- sliding patches and CTC decoding ---------------------------------------------------
-from cornu.ops._generic import fold, unfold  # noqa: E402,F401  (gathers / segment sums)
+from cornu.ops.toolkit import fold, unfold  # noqa: E402,F401  (gathers / segment sums)
 
 
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
@@ -828,7 +828,7 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
     ``(top_paths, batch, max_length)`` and the labelings' log probabilities
     ``(batch, top_paths)``.  Blanks pad with -1.
     """
-    from cornu.ops._generic import check_ctc_strategy, ctc_greedy_decode
+    from cornu.ops.toolkit import check_ctc_strategy, ctc_greedy_decode
 
     check_ctc_strategy(strategy)
     inputs = to_float(inputs)

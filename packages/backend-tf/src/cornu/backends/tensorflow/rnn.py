@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from cornu import tree
 from cornu.backends.tensorflow._utils import to_tensor
-from cornu.ops import _rnn_args as _args
+from cornu.ops.toolkit import rnn_args as _args
 
 
 def _time_major(x):

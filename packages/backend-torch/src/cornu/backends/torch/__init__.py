@@ -7,6 +7,8 @@ linalg) cost nothing.
 import importlib as _importlib
 
 NAME = "torch"
+#: What this backend can do (``cornu.backend_spec.CAPABILITIES``).
+CAPABILITIES = frozenset({"gradients", "compiled_steps", "sparse", "distribution"})
 _SUBMODULES = ("core", "numpy", "nn", "math", "linalg", "image", "random", "trainer",
                "rnn", "distribute", "bases")
 

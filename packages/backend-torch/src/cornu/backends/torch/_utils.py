@@ -16,7 +16,7 @@ from cornu.dtypes import BITS as _BITS
 from cornu.dtypes import PY_TYPES as _PY_TYPES
 from cornu.dtypes import kind
 from cornu.dtypes import promote_types as _promote2
-from cornu.ops._args import canonical_axis, standardize_tuple  # noqa: F401  (re-exported)
+from cornu.ops.toolkit import canonical_axis, standardize_tuple  # noqa: F401  (re-exported)
 from cornu.variables import Variable
 
 # -- dtypes -----------------------------------------------------------------

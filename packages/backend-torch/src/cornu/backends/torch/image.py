@@ -29,14 +29,14 @@ from cornu.backends.torch._utils import (
     to_tensor,
     to_torch_dtype,
 )
-from cornu.ops import _image_args as _args
+from cornu.ops.toolkit import image_args as _args
 
 _tensor = to_tensor
 
 RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area")
 
 
-# -- argument checks (shared with the other backends: cornu.ops._image_args) --------------
+# -- argument checks (shared with the other backends: cornu.ops.toolkit.image_args) ----
 def _check_rank(op, images, ranks=(3, 4), what="images"):
     _args.check_rank(op, tuple(images.shape), ranks, what)
 

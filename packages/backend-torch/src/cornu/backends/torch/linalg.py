@@ -4,7 +4,7 @@ import torch.autograd.forward_ad as _forward_ad
 
 from cornu import tree
 from cornu.backends.torch._utils import promote, to_float, to_tensor
-from cornu.ops import _linalg_args as _args
+from cornu.ops.toolkit import linalg_args as _args
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -131,7 +131,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     Runs ``fun`` once on dual tensors (``torch.autograd.forward_ad``), which is what
     ``torch.func.jvp`` does, without loading functorch (seconds on first use).
     ``fun`` returns ``(outputs, aux)`` when ``has_aux``; ``tangents`` have the
-    structure and shapes of ``primals`` (see ``cornu.ops._linalg_args.jvp_inputs``).
+    structure and shapes of ``primals`` (see ``cornu.ops.toolkit.linalg_args.jvp_inputs``).
     """
     primals, flat, flat_tangents = _args.jvp_inputs(primals, tangents, to_tensor)
     for p, t in zip(flat, flat_tangents):

@@ -159,4 +159,4 @@ def view_as_real(x):
     return torch.stack([torch.real(x), torch.imag(x)], dim=-1)
 
 
-from cornu.ops._generic import istft, stft  # noqa: E402,F401  (written on cornu.ops)
+from cornu.ops.toolkit import istft, stft  # noqa: E402,F401  (written on cornu.ops)

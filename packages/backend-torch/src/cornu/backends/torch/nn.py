@@ -21,7 +21,7 @@ from cornu.backends.torch._utils import (
     to_tensor,
     to_torch_dtype,
 )
-from cornu.ops import _nn_args as _args
+from cornu.ops.toolkit import nn_args as _args
 from cornu.variables import Variable
 
 _tensor = to_tensor
@@ -892,7 +892,7 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
     and the labelings' log probabilities ``(batch, top_paths)``.  Blanks pad with -1.
     The beam search runs on the host.
     """
-    from cornu.ops._generic import check_ctc_strategy, ctc_beam_search_numpy, ctc_greedy_decode
+    from cornu.ops.toolkit import check_ctc_strategy, ctc_beam_search_numpy, ctc_greedy_decode
 
     check_ctc_strategy(strategy)
     inputs = to_float(inputs)

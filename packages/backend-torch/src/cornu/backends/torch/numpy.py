@@ -27,14 +27,6 @@ _WIDE_FLOATS = (torch.float32, torch.float64)
 _WEAK_REAL = (int, float)  # exact types: bool is kept out (it promotes differently)
 
 
-def _axis_arg(axis):
-    if axis is None:
-        return None
-    if isinstance(axis, (list, tuple)):
-        return tuple(int(a) for a in axis)
-    return int(axis)
-
-
 def _float_compute(x):
     """Tensor ``x`` for a float op: ints/bools go to floatx (int64 too)."""
     return to_float(x)
@@ -1598,4 +1590,4 @@ def unique(
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
-from cornu.ops._generic import vectorize  # noqa: E402,F401  (numpy.vectorize on tensors)
+from cornu.ops.toolkit import vectorize  # noqa: E402,F401  (numpy.vectorize on tensors)

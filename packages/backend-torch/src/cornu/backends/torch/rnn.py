@@ -19,11 +19,7 @@ import torch
 
 from cornu import tree
 from cornu.backends.torch._utils import to_tensor
-from cornu.ops import _rnn_args as _args
-
-
-def _swap_time(x):
-    return x.transpose(0, 1)
+from cornu.ops.toolkit import rnn_args as _args
 
 
 def _expand_mask(mask_t, like):
