@@ -7,6 +7,7 @@ import warnings
 import h5py
 import numpy as np
 
+from cornu import CornuWarning
 from cornu.engine.callbacks import Callback
 from cornu.saving.atomic import atomic_path
 from cornu.saving.weights import read_weights, write_weights
@@ -14,33 +15,25 @@ from cornu.saving.weights import read_weights, write_weights
 _FORMAT = 1
 
 
+def _backend_random():
+    from cornu.backend import get_backend
+
+    return get_backend().random
+
+
 def _framework_rng_state():
-    """The global RNG state of the active framework (numpy array), or None."""
-    from cornu.backend import backend_name, get_backend
-
-    name = backend_name()
-    if name == "torch":
-        import torch
-
-        return torch.get_rng_state().numpy().copy()
-    if name == "tensorflow":
-        generator = getattr(get_backend().random, "_global_generator", None)
-        return None if generator is None else generator.state.numpy()
-    return None
+    """The backend's global RNG state (a numpy array), or None: asked of the backend's
+    ``random.get_global_state()``, an optional part; a backend without it has no
+    framework RNG state to save."""
+    get_state = getattr(_backend_random(), "get_global_state", None)
+    state = None if get_state is None else get_state()
+    return None if state is None else np.asarray(state)
 
 
 def _set_framework_rng_state(state):
-    from cornu.backend import backend_name, get_backend
-
-    name = backend_name()
-    if state is None:
-        return
-    if name == "torch":
-        import torch
-
-        torch.set_rng_state(torch.from_numpy(np.asarray(state, dtype=np.uint8)))
-    elif name == "tensorflow":
-        get_backend().random.global_seed_generator().state.assign(np.asarray(state))
+    set_state = getattr(_backend_random(), "set_global_state", None)
+    if state is not None and set_state is not None:
+        set_state(np.asarray(state))
 
 
 def _seed_generators(model):
@@ -62,27 +55,22 @@ def _seed_generators(model):
 
 
 def _seed_generator_states(model):
-    """{index: {key: uint8/int64 array}} for every SeedGenerator of the model."""
+    """{index: {key: numpy array}} for every SeedGenerator of the model whose backend
+    class has ``get_state()`` (an optional part of the backend's ``random``)."""
     states = {}
     for i, gen in enumerate(_seed_generators(model)):
-        if hasattr(gen, "get_state"):  # torch: one torch.Generator per device
-            states[i] = {key: np.asarray(t.numpy()) for key, t in gen.get_state().items()}
-        else:  # tensorflow: the state is a variable
-            states[i] = {"state": np.asarray(gen.state.numpy())}
+        get_state = getattr(gen, "get_state", None)
+        if get_state is not None:
+            states[i] = {key: np.asarray(value) for key, value in get_state().items()}
     return states
 
 
 def _set_seed_generator_states(model, states):
     for i, gen in enumerate(_seed_generators(model)):
         state = states.get(str(i))
-        if state is None:
-            continue
-        if hasattr(gen, "set_state"):
-            import torch
-
-            gen.set_state({key: torch.from_numpy(np.asarray(v)) for key, v in state.items()})
-        else:
-            gen.state.assign(np.asarray(state["state"]))
+        set_state = getattr(gen, "set_state", None)
+        if state is not None and set_state is not None:
+            set_state({key: np.asarray(value) for key, value in state.items()})
 
 
 def _numpy_state_to_file(state):
@@ -99,12 +87,16 @@ class BackupAndRestore(Callback):
     weights, the optimizer's variables, the epoch and the batches of it done, the
     running metric values, numpy's global RNG state as of the start of the epoch
     (the array adapter shuffles with it, so a resumed epoch sees the same batches),
-    and the framework's global RNG state (torch's CPU generator, or the TensorFlow
-    backend's global ``SeedGenerator``).  On a restart, ``on_train_begin`` restores
-    all of it and ``fit`` continues with the epoch and batch after the backup,
-    ending with the same weights and epoch logs as an uninterrupted run.  As in
-    Keras, the ``History`` of the restarted ``fit`` holds the epochs it ran itself.
-    Layer-owned ``SeedGenerator``s are not part of the backup.
+    the backend's global RNG state (torch's CPU generator, the TensorFlow backend's
+    global ``SeedGenerator``) and the states of the layers' ``SeedGenerator``s
+    (Dropout's).  The RNG states are asked of the backend: its ``random`` namespace's
+    optional ``get_global_state()`` / ``set_global_state(state)`` and its
+    ``SeedGenerator``'s ``get_state()`` / ``set_state(state)`` (numpy arrays); a
+    backend without them gets a backup without those states.  On a restart,
+    ``on_train_begin`` restores all of it and ``fit`` continues with the epoch and
+    batch after the backup, ending with the same weights and epoch logs as an
+    uninterrupted run.  As in Keras, the ``History`` of the restarted ``fit`` holds
+    the epochs it ran itself.
 
     Args:
         backup_dir: a directory used only by this callback.
@@ -159,7 +151,7 @@ class BackupAndRestore(Callback):
                 if i == len(candidates) - 1:
                     raise
                 warnings.warn(f"BackupAndRestore: cannot read {path} ({err}); restoring the "
-                              f"previous backup {candidates[i + 1]}", stacklevel=2)
+                              f"previous backup {candidates[i + 1]}", stacklevel=2, category=CornuWarning)
 
     def _restore(self, path):
         with h5py.File(path, "r") as f:

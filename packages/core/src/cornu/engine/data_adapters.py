@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from cornu import config, tree
+from cornu import CornuWarning, config, tree
 
 
 def _backend():
@@ -26,12 +26,11 @@ def _is_array(x):
 
 
 def _is_dataset_like(x):
-    module = type(x).__module__
-    return (
-        module.startswith("tensorflow.python.data")
-        or type(x).__name__ == "DataLoader"
-        or hasattr(x, "__next__")
-        or (hasattr(x, "__iter__") and not hasattr(x, "shape") and not isinstance(x, (list, tuple, dict)))
+    """A source of batches, by the iteration protocol (a generator, a PyDataset, a
+    ``torch.utils.data.DataLoader``, a ``tf.data.Dataset``: iterable, no ``shape``)."""
+    return hasattr(x, "__next__") or (
+        hasattr(x, "__iter__") and not hasattr(x, "shape")
+        and not isinstance(x, (list, tuple, dict))
     )
 
 
@@ -182,38 +181,55 @@ class IteratorAdapter:
             iterator = iter(self._data)
         else:  # a generator: continue where the previous epoch stopped
             iterator = self._data
-        convert = self._core.convert_to_tensor
+        core = self._core
         count = 0
         for batch in iterator:
             x, y, sw = _unpack(batch)
             if self._class_weight is not None and sw is None and y is not None:
                 sw = class_weight_to_sample_weight(_np(y), self._class_weight)
             yield tree.map_structure(
-                lambda a: None if a is None else _convert(a, convert), (x, y, sw)
+                lambda a: None if a is None else _convert(a, core), (x, y, sw)
             )
             count += 1
             if self.num_batches is not None and count >= self.num_batches:
                 break
 
 
-def _convert(a, convert):
+def _convert(a, core):
+    """One element of a batch as a backend tensor: the backend's own tensors pass to
+    ``convert_to_tensor`` as they are (``core.is_tensor``); another framework's (a
+    ``tf.data`` batch on torch, a ``DataLoader`` batch on TensorFlow) go through numpy."""
     if isinstance(a, np.ndarray):
         if a.dtype == np.float64:
             a = a.astype(config.floatx())
         elif a.dtype.kind in "U" or a.dtype == object:
             return a
-    elif type(a).__module__.startswith("tensorflow") and _backend().NAME != "tensorflow":
-        a = a.numpy()
-    elif type(a).__module__.startswith("torch") and _backend().NAME != "torch":
-        a = a.detach().cpu().numpy()
-    return convert(a)
+    elif (not isinstance(a, np.generic) and not core.is_tensor(a)
+          and (hasattr(a, "__array__") or hasattr(a, "numpy"))):
+        a = _foreign_to_numpy(a)
+    return core.convert_to_tensor(a)
+
+
+def _foreign_to_numpy(a):
+    """Another framework's tensor as numpy, by the generic protocols: ``__array__``;
+    failing that (a tensor on an accelerator or under autograd), its ``detach()`` /
+    ``cpu()`` where it has them, then ``numpy()``."""
+    try:
+        return np.asarray(a)
+    except (TypeError, RuntimeError, ValueError):
+        pass
+    for step in ("detach", "cpu"):
+        method = getattr(a, step, None)
+        if callable(method):
+            a = method()
+    return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
 
 
 def capped_epochs(epochs):
     """``fit``'s epochs under ``cornu.config.max_epochs()`` (a debugging cap), as Keras."""
     cap = config.max_epochs()
     if cap and cap < epochs:
-        warnings.warn(f"Limiting epochs to {cap}", stacklevel=3)
+        warnings.warn(f"Limiting epochs to {cap}", stacklevel=3, category=CornuWarning)
         return cap
     return epochs
 
@@ -223,7 +239,7 @@ def capped_steps(steps):
     cap on every loop of fit, its validation, evaluate and predict), as Keras."""
     cap = config.max_steps_per_epoch()
     if cap and (not steps or cap < steps):
-        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3, category=CornuWarning)
         return cap
     return steps
 

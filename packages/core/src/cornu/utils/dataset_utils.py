@@ -4,8 +4,11 @@ and ``image_/text_/audio_dataset_from_directory``.
 Every builder takes ``format``: ``"tf"`` returns a ``tf.data.Dataset`` (Keras's
 default; needs TensorFlow), ``"pydataset"`` returns a :class:`cornu.utils.PyDataset`
 of numpy batches, which needs no TensorFlow and which ``fit`` fetches ahead with
-worker threads.  ``format=None`` picks ``"tf"`` on the TensorFlow backend and
-``"pydataset"`` otherwise, so a torch install never needs TensorFlow for its data.
+worker threads.  ``format=None`` picks the format the backend declares in its
+module's ``DATASET_FORMAT`` (the TensorFlow backend: ``"tf"``), else ``"pydataset"``,
+so a torch install never needs TensorFlow for its data.  Building a ``tf.data``
+pipeline (and recognising a ``tf.data.Dataset`` or a torch ``Dataset`` passed to
+``split_dataset``) is framework interop: those paths import their framework.
 """
 import io
 import os
@@ -25,10 +28,11 @@ IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 
 def _resolve_format(fn, fmt):
-    if fmt is None:
+    if fmt is None:  # the backend's declared pipeline (TensorFlow: "tf"), else pydataset
         from cornu.backend import get_backend
 
-        return "tf" if get_backend().NAME == "tensorflow" else "pydataset"
+        declared = getattr(get_backend(), "DATASET_FORMAT", None)
+        return declared if declared in ("tf", "pydataset") else "pydataset"
     if fmt not in ("tf", "pydataset"):
         raise ValueError(f'{fn}: `format` must be "tf", "pydataset" or None; received {fmt!r}.')
     return fmt
@@ -178,6 +182,8 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     gives ``torch.utils.data.Subset``s.  ``preferred_backend`` is accepted for
     Keras compatibility; the result follows the input's type.
     """
+    # The input's own framework decides (interop, on any backend), as Keras's
+    # is_tf_dataset / is_torch_dataset do: the bound backend plays no part here.
     module = type(dataset).__module__
     if module.startswith("tensorflow"):
         tf = _tf("split_dataset")

@@ -3,19 +3,22 @@
 ``IoU`` keeps a ``(num_classes, num_classes)`` confusion matrix (rows: true
 class, columns: predicted class) and adds each batch with one segment sum over
 ``true * num_classes + pred``: no host copy, no data-dependent shape.  As in
-Keras the matrix is integer by default (``int32``, ``int64`` on tensorflow), so
+Keras the matrix is integer by default (``dtype="int"``: ``int32``, or ``int64`` on a
+backend that keeps 64-bit results, as TensorFlow), so
 float sample weights are truncated unless ``dtype`` is a float dtype.
 """
 import warnings
 
-from cornu import config, ops
+from cornu import CornuWarning, config, ops
 from cornu.metrics.metric import Metric
 
 
 def _default_int_dtype():
-    from cornu.backend import get_backend
+    """Keras's ``dtype="int"``: 64 bits where the backend keeps 64-bit results
+    (``RESULT_TYPE_KEEPS_64BIT``: TensorFlow), else 32."""
+    from cornu.backend import standardize_dtype
 
-    return "int64" if get_backend().NAME == "tensorflow" else "int32"
+    return standardize_dtype("int")
 
 
 def confusion_matrix(labels, predictions, num_classes, weights=None, dtype="int32"):
@@ -76,8 +79,7 @@ class _IoUBase(Metric):
                 warnings.warn(
                     "You are passing weight as `float`, but dtype is `int`. This may "
                     "result in an incorrect weight due to type casting. Consider using "
-                    "integer weights.", stacklevel=2,
-                )
+                    "integer weights.", stacklevel=2, category=CornuWarning)
             sample_weight = ops.convert_to_tensor(sample_weight, dtype=self.dtype)
             rank, labels_rank = len(sample_weight.shape), len(y_true.shape)
             if 0 < rank < labels_rank:  # per-sample weights of per-element labels

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from cornu import config
 from cornu.backends.tensorflow._utils import standardize_dtype, to_tf_dtype
-from cornu.ops._generic import call_grad_fn as _call_grad_fn
+from cornu.ops.toolkit import call_grad_fn as _call_grad_fn
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
 
@@ -14,7 +14,11 @@ def is_tensor(x):
 
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
-    """A tf.Tensor; Variables give their tf.Variable (usable wherever a tensor is)."""
+    """A tf.Tensor; Variables give their tf.Variable (usable wherever a tensor is).
+    ``ragged=True`` makes a (nested) list of rows of different lengths a
+    ``tf.RaggedTensor`` (a cornu addition: the "ragged" capability)."""
+    if ragged and isinstance(x, (list, tuple)):
+        return tf.ragged.constant(x, dtype=None if dtype is None else to_tf_dtype(dtype))
     if isinstance(x, Variable):
         x = x.value
         return x if dtype is None or x.dtype == to_tf_dtype(dtype) else tf.cast(x, to_tf_dtype(dtype))
@@ -267,7 +271,7 @@ def compute_op_spec(fn, args, kwargs):
 
 
 # -- control flow (graph control flow: works eagerly and inside tf.function) ----------
-from cornu.ops._generic import (  # noqa: E402,F401  (backend-independent ops, bound here)
+from cornu.ops.toolkit import (  # noqa: E402,F401  (backend-independent ops, bound here)
     associative_scan,
     check_scan_args,
     rearrange,

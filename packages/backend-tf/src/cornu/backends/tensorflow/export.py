@@ -3,6 +3,8 @@
 The SavedModel tracks the model's ``tf.Variable`` objects and exposes the
 inference call as the ``serve`` endpoint and the ``serving_default`` signature,
 so it serves without cornu (``tf.saved_model.load(path).serve(x)``, TF Serving).
+This module is the backend's optional ``export`` part: ``FORMATS`` lists the formats
+it provides; ``ExportArchive`` backs ``cornu.export.ExportArchive``.
 """
 import tensorflow as tf
 
@@ -73,15 +75,10 @@ class ExportArchive:
             print(f"Saved artifact at '{filepath}'. Endpoints: {self._endpoints}")
 
 
-def export(model, filepath, format="tf_saved_model", verbose=None, input_signature=None,
-           **kwargs):
+def export_saved_model(model, filepath, verbose=None, input_signature=None, **kwargs):
+    """``format="tf_saved_model"``: a SavedModel serving the model's inference call."""
     from cornu.export import input_specs
 
-    if format != "tf_saved_model":
-        raise ValueError(
-            f"model.export(format={format!r}) needs the torch backend; on the tensorflow "
-            "backend use format='tf_saved_model'."
-        )
     if kwargs:
         raise ValueError(f"model.export: unexpected arguments {sorted(kwargs)}")
     struct, flat = input_specs(model, input_signature)
@@ -96,3 +93,7 @@ def export(model, filepath, format="tf_saved_model", verbose=None, input_signatu
     archive.track(model)
     archive.add_endpoint("serve", serve, input_signature=specs)
     archive.write_out(filepath, verbose=verbose)
+
+
+#: The export formats this backend provides (``cornu.export.formats()``).
+FORMATS = {"tf_saved_model": export_saved_model}

@@ -62,6 +62,14 @@ class SeedGenerator:
         self.initial_seed = int(seed)
         self.state.assign(tf.constant([self.initial_seed, 0], dtype=tf.int64))
 
+    def get_state(self):
+        """``{"state": int64 numpy array [seed, counter]}``."""
+        return {"state": self.state.numpy()}
+
+    def set_state(self, state):
+        """Restore a :meth:`get_state` result."""
+        self.state.assign(np.asarray(state["state"], dtype=np.int64))
+
     def get_config(self):
         return {"seed": self.initial_seed, "name": self.name}
 
@@ -93,6 +101,17 @@ def set_global_seed(seed):
         _global_generator = SeedGenerator(seed, name="global_seed_generator")
     else:
         _global_generator.reseed(seed)
+
+
+def get_global_state():
+    """The global ``SeedGenerator``'s state (int64 numpy ``[seed, counter]``), or None
+    before its first use (the optional RNG-state part: ``BackupAndRestore`` saves it)."""
+    return None if _global_generator is None else _global_generator.state.numpy()
+
+
+def set_global_state(state):
+    """Restore the state returned by :func:`get_global_state`."""
+    global_seed_generator().state.assign(np.asarray(state, dtype=np.int64))
 
 
 def draw_seed(seed):

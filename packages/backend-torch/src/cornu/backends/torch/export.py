@@ -3,7 +3,8 @@
 The model's variables are the ``torch.nn.Parameter`` objects of a small
 ``nn.Module`` wrapper, so the exported program carries them as its parameters
 (and buffers) and serves without cornu: ``torch.export.load(path).module()(x)``.
-A ``None`` (batch) dimension becomes a dynamic dimension.
+A ``None`` (batch) dimension becomes a dynamic dimension.  This module is the
+backend's optional ``export`` part: ``FORMATS`` lists the formats it provides.
 """
 import torch
 
@@ -27,14 +28,10 @@ class _Serving(torch.nn.Module):
         return self._model(inputs, training=False)
 
 
-def export(model, filepath, format="torch", verbose=None, input_signature=None, **kwargs):
+def export_torch_program(model, filepath, verbose=None, input_signature=None, **kwargs):
+    """``format="torch"``: ``torch.export`` the model's inference call and save it."""
     from cornu.export import input_specs
 
-    if format != "torch":
-        raise ValueError(
-            f"model.export(format={format!r}) needs the tensorflow backend; on the torch "
-            "backend use format='torch' (a torch.export program)."
-        )
     struct, flat = input_specs(model, input_signature)
     batch = torch.export.Dim("batch", min=1, max=kwargs.pop("max_batch_size", 2 ** 20))
     examples, dynamic = [], []
@@ -51,3 +48,7 @@ def export(model, filepath, format="torch", verbose=None, input_signature=None, 
     if verbose:
         print(f"Saved the exported program at '{filepath}'.")
     return program
+
+
+#: The export formats this backend provides (``cornu.export.formats()``).
+FORMATS = {"torch": export_torch_program}

@@ -28,6 +28,24 @@ def set_global_seed(seed):
     torch.manual_seed(int(seed))
 
 
+def get_global_state():
+    """torch's global (CPU) RNG state, as a numpy ``uint8`` array (the optional RNG-state
+    part of the backend contract: ``BackupAndRestore`` saves it)."""
+    return torch.get_rng_state().numpy().copy()
+
+
+def set_global_state(state):
+    """Restore the global RNG state returned by :func:`get_global_state`."""
+    torch.set_rng_state(_byte_tensor(state))
+
+
+def _byte_tensor(state):
+    """A CPU ``uint8`` tensor of a generator state given as numpy (or as a tensor)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu().to(torch.uint8)
+    return torch.from_numpy(np.array(state, dtype=np.uint8, copy=True))
+
+
 def make_default_seed():
     return int(np.random.randint(1, 2**31 - 1))
 
@@ -74,11 +92,13 @@ class SeedGenerator:
         return self.generator("cpu").get_state()
 
     def get_state(self):
-        return {k: g.get_state() for k, g in self._generators.items()}
+        """``{device: uint8 numpy array}``: the state of each device's generator."""
+        return {k: g.get_state().numpy().copy() for k, g in self._generators.items()}
 
     def set_state(self, state):
+        """Restore a :meth:`get_state` result (numpy arrays or tensors)."""
         for key, value in state.items():
-            self.generator(key).set_state(value)
+            self.generator(key).set_state(_byte_tensor(value))
 
     def get_config(self):
         return {"seed": self.initial_seed, "name": self.name}

@@ -3,6 +3,19 @@ from cornu.layer import Layer
 from cornu.variables import Variable
 
 
+def _backend_runs_on_tensorflow():
+    """Whether the bound backend's tensors are TensorFlow tensors (asked of its
+    ``core.is_tensor``, not of its name); TensorFlow is imported here only when
+    something already imported it (a backend on TensorFlow has)."""
+    import sys
+
+    from cornu.backend import get_backend
+
+    core = get_backend().core  # imports the backend's framework
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and bool(core.is_tensor(tf.zeros(())))
+
+
 class TFSMLayer(Layer):
     """Loads a SavedModel with ``tf.saved_model.load`` and calls one of its endpoints.
 
@@ -20,13 +33,13 @@ class TFSMLayer(Layer):
 
     def __init__(self, filepath, call_endpoint="serve", call_training_endpoint=None,
                  trainable=True, name=None, dtype=None):
-        from cornu.backend import get_backend
+        if not _backend_runs_on_tensorflow():
+            from cornu.backend import backend_name
 
-        backend = get_backend().NAME
-        if backend != "tensorflow":
             raise NotImplementedError(
-                "TFSMLayer loads a TensorFlow SavedModel and needs the tensorflow backend; "
-                f"the active cornu backend is {backend!r}. Set CORNU_BACKEND=tensorflow."
+                "TFSMLayer loads a TensorFlow SavedModel and needs the tensorflow backend "
+                "(a backend whose tensors are tf.Tensors); the active cornu backend is "
+                f"{backend_name()!r}. Set CORNU_BACKEND=tensorflow."
             )
         import tensorflow as tf
 

@@ -7,10 +7,21 @@ from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
 
 
-def _backend_name():
+def _torch_backend_core():
+    """The bound backend's ``core`` when its tensors are torch tensors, else None.
+
+    Asked of the backend (``core.is_tensor`` of a torch tensor), not of its name; torch
+    is imported here only when something already imported it (a backend on torch
+    has), so another backend never pays for it."""
+    import sys
+
     from cornu.backend import get_backend
 
-    return get_backend().NAME
+    core = get_backend().core  # imports the backend's framework
+    torch = sys.modules.get("torch")
+    if torch is None or not core.is_tensor(torch.empty(0)):
+        return None
+    return core
 
 
 class TorchModuleWrapper(Layer):
@@ -32,11 +43,14 @@ class TorchModuleWrapper(Layer):
     """
 
     def __init__(self, module, name=None, output_shape=None, **kwargs):
-        backend = _backend_name()
-        if backend != "torch":
+        core = _torch_backend_core()
+        if core is None:
+            from cornu.backend import backend_name
+
             raise NotImplementedError(
-                "TorchModuleWrapper wraps a torch.nn.Module and needs the torch backend; "
-                f"the active cornu backend is {backend!r}. Set CORNU_BACKEND=torch."
+                "TorchModuleWrapper wraps a torch.nn.Module and needs the torch backend "
+                "(a backend whose tensors are torch tensors); the active cornu backend is "
+                f"{backend_name()!r}. Set CORNU_BACKEND=torch."
             )
         import torch
 
@@ -52,9 +66,7 @@ class TorchModuleWrapper(Layer):
                 f"they are wrapped, received an uninitialized {type(module).__name__}"
             )
         super().__init__(name=name, **kwargs)
-        from cornu.backends.torch.core import DEFAULT_DEVICE
-
-        self.module = module.to(DEFAULT_DEVICE)
+        self.module = module.to(core.device_name())  # where the backend puts its tensors
         # The wrapper is an nn.Module (cornu layers are, on torch): the wrapped module is
         # its submodule, so parameters()/state_dict() list the module's parameters once,
         # under ``module.<name>``, as in Keras.

@@ -19,13 +19,16 @@ from cornu import ops
 from cornu.symbolic import KerasTensor
 
 
-def backend_name():
-    from cornu.backend import backend_name as _name
+def supports(capability):
+    """Whether the bound backend declares ``capability`` (``"strings"``, ``"ragged"``)."""
+    from cornu.backend import supports as _supports
 
-    return _name()
+    return _supports(capability)
 
 
 # -- recognising inputs ---------------------------------------------------------------------
+# A ``tf.Tensor`` input is recognised by its own type, on any backend (framework interop,
+# as a tf.data pipeline feeds one): what the bound backend can do is asked of it instead.
 def is_tf_tensor(x):
     return type(x).__module__.startswith("tensorflow")
 
@@ -256,12 +259,14 @@ def check_output_mode(value, allowed, layer):
 
 
 def constant(value, dtype):
-    """A backend tensor of a host value, created eagerly even while a TF graph is traced
-    (so a layer can cache it and reuse it in every call without a host copy)."""
-    value = np.asarray(value, dtype=dtype)
-    if backend_name() == "tensorflow":
-        import tensorflow as tf
+    """A backend tensor of a host value, created eagerly even while a graph is traced
+    (under the backend's optional ``core.init_scope()``, TensorFlow's ``tf.init_scope``),
+    so a layer can cache it and reuse it in every call without a host copy."""
+    import contextlib
 
-        with tf.init_scope():
-            return tf.constant(value)
-    return ops.convert_to_tensor(value, dtype=dtype)
+    from cornu.backend import get_backend
+
+    value = np.asarray(value, dtype=dtype)
+    init_scope = getattr(get_backend().core, "init_scope", contextlib.nullcontext)
+    with init_scope():
+        return ops.convert_to_tensor(value, dtype=dtype)

@@ -23,6 +23,7 @@ import re
 
 import numpy as np
 
+from cornu import ops
 from cornu.layer import Layer
 from cornu.layers.preprocessing import _common
 from cornu.layers.preprocessing.index_lookup import check_vocabulary_config
@@ -52,7 +53,8 @@ class TextVectorization(Layer):
         vocabulary: a list of strings, or the path of a text file, one token per line.
         idf_weights: the idf weights (tf-idf mode with a given vocabulary).
         sparse: not supported by cornu; must be False.
-        ragged: int mode: return a ``tf.RaggedTensor`` (TensorFlow backend only).
+        ragged: int mode: return a ragged tensor (``tf.RaggedTensor``): only on a
+            backend that declares the ``"ragged"`` capability (TensorFlow).
         encoding: the text encoding of ``bytes`` inputs.
         name: the layer's name.
     """
@@ -105,10 +107,13 @@ class TextVectorization(Layer):
                 "TextVectorization: `ragged` may only be true when `output_mode` is 'int'. "
                 f"Received: ragged={ragged} and output_mode={output_mode}"
             )
-        if ragged and _common.backend_name() != "tensorflow":
+        if ragged and not _common.supports("ragged"):
+            from cornu.backend import backend_name
+
             raise ValueError(
                 "TextVectorization: `ragged=True` can only be used with the TensorFlow "
-                "backend."
+                f"backend (a backend with ragged tensors; the {backend_name()!r} backend "
+                "has none)."
             )
         if sparse:
             raise ValueError(
@@ -265,10 +270,8 @@ class TextVectorization(Layer):
                     f"{type(inputs).__name__}"
                     + (f" of dtype {value.dtype}" if value is not None else "")
                 )
-        if self._ragged:
-            import tensorflow as tf
-
-            return tf.ragged.constant(self._ids(inputs), dtype="int64")
+        if self._ragged:  # the backend's ragged tensor (convert_to_tensor(ragged=True))
+            return ops.convert_to_tensor(self._ids(inputs), dtype="int64", ragged=True)
         batch = inputs.shape[0] if hasattr(inputs, "shape") and len(inputs.shape) else None
         if self._output_mode == "int":
             shape = (batch, self._output_sequence_length) if self._split is not None else (
