@@ -228,7 +228,7 @@ def test_custom_optimizer_subclass(h, init_arrays, grad_steps):
     expected = init_arrays[0] - 0.2 * (grad_steps[0][0] + grad_steps[1][0])
     np.testing.assert_allclose(variables[0].numpy(), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h.to_np(opt.steps_seen[1]), np.full((4,), 2.0))
-    assert not opt._torch_kernel
+    assert opt._kernel is None
 
 
 class DoubleAdam(optimizers.Adam):
@@ -242,11 +242,11 @@ class DoubleAdam(optimizers.Adam):
 def test_subclass_overriding_update_step_uses_it(h, init_arrays, grad_steps, backend_name):
     opt = DoubleAdam()
     _sgd_steps(h, opt, init_arrays, grad_steps[:1])
-    assert not opt._torch_kernel
+    assert opt._kernel is None
     assert optimizers.Adam()._choose_kernels(h.variables(init_arrays)) is None
     plain = optimizers.Adam()
     plain.build(h.variables(init_arrays))
-    assert plain._torch_kernel == (backend_name == "torch")
+    assert (plain._kernel is not None) == (backend_name == "torch")
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
@@ -267,7 +267,10 @@ def test_fused_and_per_variable_paths_agree(h, init_arrays, grad_steps, name):
     b = h.variables(init_arrays)
     fused.build(a)
     generic.build(b)
-    generic._torch_kernel = generic._torch_fast = False  # force the per-variable path
+    # The backend's fused kernel (torch: optimizer_kernels.KERNELS) is used wherever
+    # the backend declares the fused capability.
+    assert (fused._kernel is not None) == fused._xp.fused
+    generic._kernel, generic._fused = None, False  # force the per-variable path
     _sgd_steps(h, fused, init_arrays, grad_steps, a)
     _sgd_steps(h, generic, init_arrays, grad_steps, b)
     for x, y in zip(fused.variables, generic.variables):

@@ -2,15 +2,31 @@
 
 Optimizer updates and learning-rate schedules are written once against a small
 namespace ``xp`` (``xp.sqrt``, ``xp.maximum``, ``xp.run_if``, ``xp.assign_add``, ...)
-that works on *native* tensors: ``torch.Tensor`` on torch, ``tf.Tensor`` /
-``tf.Variable`` on tensorflow.  On tensorflow every function is a graph-safe tf
-op (the trainer runs ``optimizer.apply`` inside a ``tf.function``); on torch
-the functions run eagerly.  Any other backend gets ``cornu.ops``.
+that works on *native* tensors.  :class:`OpsMath` is the generic namespace, on
+``cornu.ops``, for any backend.
 
-``get_math()`` picks the namespace once from ``cornu.backend.get_backend().NAME``;
-nothing here is looked up per step.
+The family asks the backend, never branches on its name: a backend may provide the
+optional part ``optimizer_kernels`` (``cornu.backend_spec``; the submodule
+``<backend>.optimizer_kernels``, or an attribute of that name), with
+
+* ``Math``: a mixin class that overrides what differs; the namespace class is built
+  once per backend as ``type(name, (Math, OpsMath), {})`` (the backend never imports
+  this family, so its ``Math`` has no base and cooperates through ``super()``);
+* ``KERNELS`` (optional): ``{registered optimizer name: kernel(optimizer, grads,
+  params, learning_rate)}``, fused updates of all variables at once.  They are
+  ``xp.kernels`` (``{}`` without).
+
+Capabilities a namespace declares: ``fused`` (False here): native handles are eager
+tensors updated in place, and the namespace has the fused list operations
+(``list_add``, ``list_add_``, ``list_mul``, ``list_mul_``, ``list_div_``,
+``list_zero_``, ``list_clip``, ``list_clip_by_norm``, ``list_global_norm``,
+``list_unscale_and_check``, ``astype``) that ``Optimizer`` uses on its fused path.
+
+``get_math()`` builds the namespace once per backend module; nothing here is looked
+up per step (optimizers keep theirs from construction).
 """
 import contextlib
+import importlib
 
 
 def _backend():
@@ -23,6 +39,8 @@ class OpsMath:
     """The portable namespace: ``cornu.ops`` on native tensors (any backend)."""
 
     name = "generic"
+    #: Whether the fused list operations and in-place updates are there (see above).
+    fused = False
 
     def __init__(self, backend):
         self.backend = backend
@@ -160,256 +178,46 @@ class OpsMath:
     def assign_sub(self, handle, value):
         self.core.assign_sub(handle, value)
 
-
-class TorchMath(OpsMath):
-    """Eager torch: python numbers are fine as second operands, control flow is python."""
-
-    name = "torch"
-
-    def __init__(self, backend):
-        super().__init__(backend)
-        import torch
-
-        self.torch = torch
-
-    def _t(self, x, like):
-        if isinstance(x, self.torch.Tensor):
-            return x
-        return self.torch.as_tensor(x, dtype=like.dtype, device=like.device)
-
-    def sqrt(self, x):
-        return self.torch.sqrt(x)
-
-    def square(self, x):
-        return self.torch.square(x)
-
-    def abs(self, x):
-        return self.torch.abs(x)
-
-    def sign(self, x):
-        return self.torch.sign(x)
-
-    def maximum(self, a, b):
-        if not isinstance(a, self.torch.Tensor):
-            a = self._t(a, b)
-        return self.torch.maximum(a, self._t(b, a))
-
-    def minimum(self, a, b):
-        if not isinstance(a, self.torch.Tensor):
-            a = self._t(a, b)
-        return self.torch.minimum(a, self._t(b, a))
-
-    def power(self, a, b):
-        return self.torch.pow(a, b)
-
-    def floor(self, x):
-        return self.torch.floor(x)
-
-    def ceil(self, x):
-        return self.torch.ceil(x)
-
-    def cos(self, x):
-        return self.torch.cos(x)
-
-    def log(self, x):
-        return self.torch.log(x)
-
-    def where(self, c, a, b):
-        like = a if isinstance(a, self.torch.Tensor) else b
-        return self.torch.where(c, self._t(a, like), self._t(b, like))
-
-    def equal(self, a, b):
-        return self.torch.eq(a, b)
-
-    def floor_divide(self, a, b):
-        return self.torch.div(a, b, rounding_mode="floor")
-
-    def clip(self, x, lo, hi):
-        return self.torch.clamp(x, lo, hi)
-
-    def sum_squares(self, x):
-        return self.torch.sum(self.torch.square(x))
-
-    def stack(self, xs):
-        return self.torch.stack(xs)
-
-    def mean(self, x, axis=None, keepdims=False):
-        if axis is None:
-            return self.torch.mean(x)
-        return self.torch.mean(x, dim=axis, keepdim=keepdims)
-
-    def sum(self, x, axis=None, keepdims=False):
-        if axis is None:
-            return self.torch.sum(x)
-        return self.torch.sum(x, dim=axis, keepdim=keepdims)
-
-    def expand_dims(self, x, axis):
-        return self.torch.unsqueeze(x, axis)
-
-    def matmul(self, a, b):
-        return self.torch.matmul(a, b)
-
-    def swap_last_axes(self, x):
-        return self.torch.transpose(x, -2, -1)
-
-    def all_finite(self, xs):
-        torch = self.torch
-        return torch.stack([torch.isfinite(x).all() for x in xs]).all()
-
-    def densify(self, g):
-        return g.to_dense() if g.is_sparse else g
-
-    def to_float(self, x):
-        return float(x)
-
-    def run_if(self, pred, true_fn, false_fn):
-        if bool(pred):
-            true_fn()
-        else:
-            false_fn()
-
-    def no_grad(self):
-        return self.torch.no_grad()
-
-    def assign(self, handle, value):
-        with self.torch.no_grad():
-            handle.copy_(value)
-
-    def assign_add(self, handle, value):
-        with self.torch.no_grad():
-            handle.add_(value)
-
-    def assign_sub(self, handle, value):
-        with self.torch.no_grad():
-            handle.sub_(value)
-
-
-class TFMath(OpsMath):
-    """TensorFlow: graph-safe tf ops only (this code is traced into ``tf.function``)."""
-
-    name = "tensorflow"
-
-    def __init__(self, backend):
-        super().__init__(backend)
-        import tensorflow as tf
-
-        self.tf = tf
-
-    def sqrt(self, x):
-        return self.tf.sqrt(x)
-
-    def square(self, x):
-        return self.tf.square(x)
-
-    def abs(self, x):
-        return self.tf.abs(x)
-
-    def sign(self, x):
-        return self.tf.sign(x)
-
-    def maximum(self, a, b):
-        return self.tf.maximum(a, b)
-
-    def minimum(self, a, b):
-        return self.tf.minimum(a, b)
-
-    def power(self, a, b):
-        return self.tf.pow(a, b)
-
-    def floor(self, x):
-        return self.tf.floor(x)
-
-    def ceil(self, x):
-        return self.tf.math.ceil(x)
-
-    def cos(self, x):
-        return self.tf.cos(x)
-
-    def log(self, x):
-        return self.tf.math.log(x)
-
-    def where(self, c, a, b):
-        tf = self.tf
-        if tf.is_tensor(a):
-            b = tf.cast(b, a.dtype)
-        elif tf.is_tensor(b):
-            a = tf.cast(a, b.dtype)
-        return tf.where(c, a, b)
-
-    def equal(self, a, b):
-        return self.tf.equal(a, b)
-
-    def floor_divide(self, a, b):
-        return self.tf.math.floordiv(a, self.tf.cast(b, a.dtype))
-
-    def clip(self, x, lo, hi):
-        return self.tf.clip_by_value(x, lo, hi)
-
-    def sum_squares(self, x):
-        return self.tf.reduce_sum(self.tf.square(x))
-
-    def stack(self, xs):
-        return self.tf.stack(xs)
-
-    def mean(self, x, axis=None, keepdims=False):
-        return self.tf.reduce_mean(x, axis=axis, keepdims=keepdims)
-
-    def sum(self, x, axis=None, keepdims=False):
-        return self.tf.reduce_sum(x, axis=axis, keepdims=keepdims)
-
-    def expand_dims(self, x, axis):
-        return self.tf.expand_dims(x, axis)
-
-    def matmul(self, a, b):
-        return self.tf.linalg.matmul(a, b)
-
-    def swap_last_axes(self, x):
-        return self.tf.linalg.matrix_transpose(x)
-
-    def all_finite(self, xs):
-        tf = self.tf
-        return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(x)) for x in xs]))
-
-    def densify(self, g):
-        if isinstance(g, self.tf.IndexedSlices):
-            return self.tf.convert_to_tensor(g)
-        return g
-
-    def run_if(self, pred, true_fn, false_fn):
-        tf = self.tf
-
-        def wrap(fn):
-            def branch():
-                fn()
-                return tf.constant(True)
-
-            return branch
-
-        # Branches only assign variables; a dummy output keeps tf.cond happy
-        # in graph and eager mode alike.
-        tf.cond(pred, wrap(true_fn), wrap(false_fn))
-
-    def init_scope(self):
-        return self.tf.init_scope()
-
-    def assign(self, handle, value):
-        handle.assign(self.tf.cast(value, handle.dtype))
-
-    def assign_add(self, handle, value):
-        handle.assign_add(self.tf.cast(value, handle.dtype))
-
-    def assign_sub(self, handle, value):
-        handle.assign_sub(self.tf.cast(value, handle.dtype))
+    def inplace_add(self, handle, value):
+        """``handle += value`` where the caller already is under ``no_grad()``."""
+        self.assign_add(handle, value)
 
 
 _CACHE = {}
 
 
+def _backend_part(backend):
+    """The backend's ``optimizer_kernels`` part, or None when it has none."""
+    part = vars(backend).get("optimizer_kernels")
+    if part is not None:
+        return part
+    if hasattr(backend, "__path__"):
+        name = f"{backend.__name__}.optimizer_kernels"
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+    return getattr(backend, "optimizer_kernels", None)
+
+
+def _build(backend):
+    part = _backend_part(backend)
+    mixin = getattr(part, "Math", None)
+    if mixin is None:
+        xp = OpsMath(backend)
+    else:
+        cls = type(f"{mixin.__name__}_{backend.NAME}", (mixin, OpsMath),
+                   {"__module__": __name__, "__qualname__": f"{mixin.__name__}_{backend.NAME}"})
+        xp = cls(backend)
+    xp.kernels = dict(getattr(part, "KERNELS", None) or {})
+    return xp
+
+
 def get_math():
-    """The namespace for the active backend (built once per backend)."""
+    """The namespace for the active backend (built once per backend module)."""
     backend = _backend()
-    xp = _CACHE.get(backend.NAME)
+    xp = _CACHE.get(backend)
     if xp is None:
-        cls = {"torch": TorchMath, "tensorflow": TFMath}.get(backend.NAME, OpsMath)
-        xp = _CACHE[backend.NAME] = cls(backend)
+        xp = _CACHE[backend] = _build(backend)
     return xp

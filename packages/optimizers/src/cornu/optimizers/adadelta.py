@@ -58,26 +58,6 @@ class Adadelta(Optimizer):
                     rho * accumulated_delta_var.value + (1 - rho) * xp.square(delta_var))
         self.assign_add(variable, lr * delta_var)
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        lr = learning_rate.to(params[0].dtype)
-        rho = self.rho
-        accumulated_grads = self._gather(self._accumulated_grads)
-        accumulated_delta_vars = self._gather(self._accumulated_delta_vars)
-        torch._foreach_mul_(accumulated_grads, rho)
-        torch._foreach_addcmul_(accumulated_grads, grads, grads, value=1 - rho)
-        rms_delta = torch._foreach_add(accumulated_delta_vars, self.epsilon)
-        torch._foreach_sqrt_(rms_delta)
-        rms_grad = torch._foreach_add(accumulated_grads, self.epsilon)
-        torch._foreach_sqrt_(rms_grad)
-        delta_vars = torch._foreach_mul(rms_delta, grads)
-        torch._foreach_div_(delta_vars, rms_grad)
-        torch._foreach_neg_(delta_vars)
-        torch._foreach_mul_(accumulated_delta_vars, rho)
-        torch._foreach_addcmul_(accumulated_delta_vars, delta_vars, delta_vars, value=1 - rho)
-        torch._foreach_mul_(delta_vars, lr)
-        torch._foreach_add_(params, delta_vars)
-
     def get_config(self):
         config = super().get_config()
         config.update({"rho": self.rho, "epsilon": self.epsilon})

@@ -48,17 +48,6 @@ class Adagrad(Optimizer):
         self.assign_add(accumulator, xp.square(gradient))
         self.assign_sub(variable, lr * gradient / xp.sqrt(accumulator.value + self.epsilon))
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        lr = learning_rate.to(params[0].dtype)
-        accumulators = self._gather(self._accumulators)
-        torch._foreach_addcmul_(accumulators, grads, grads)
-        denominators = torch._foreach_add(accumulators, self.epsilon)
-        torch._foreach_sqrt_(denominators)
-        updates = torch._foreach_mul(grads, lr)
-        torch._foreach_div_(updates, denominators)
-        torch._foreach_sub_(params, updates)
-
     def get_config(self):
         config = super().get_config()
         config.update({

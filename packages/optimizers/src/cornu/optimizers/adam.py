@@ -69,28 +69,6 @@ class Adam(Optimizer):
             v = v_hat
         self.assign_sub(variable, (m.value * alpha) / (xp.sqrt(v.value) + self.epsilon))
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        dtype = params[0].dtype
-        lr = learning_rate.to(dtype)
-        local_step = (self._iterations_native() + 1).to(dtype)
-        beta_1_power = torch.pow(self.beta_1, local_step)
-        beta_2_power = torch.pow(self.beta_2, local_step)
-        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        m = self._gather(self._momentums)
-        v = self._gather(self._velocities)
-        torch._foreach_lerp_(m, grads, 1 - self.beta_1)
-        torch._foreach_mul_(v, self.beta_2)
-        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)
-        if self.amsgrad:
-            v_hat = self._gather(self._velocity_hats)
-            torch._foreach_maximum_(v_hat, v)
-            v = v_hat
-        denom = torch._foreach_sqrt(v)
-        torch._foreach_add_(denom, self.epsilon)
-        torch._foreach_div_(denom, alpha)
-        torch._foreach_addcdiv_(params, m, denom, value=-1.0)
-
     def get_config(self):
         config = super().get_config()
         config.update({

@@ -55,23 +55,6 @@ class Adamax(Optimizer):
         self.assign(u, xp.maximum(self.beta_2 * u.value, xp.abs(gradient)))
         self.assign_sub(variable, lr * m.value / ((1 - beta_1_power) * (u.value + self.epsilon)))
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        dtype = params[0].dtype
-        lr = learning_rate.to(dtype)
-        local_step = (self._iterations_native() + 1).to(dtype)
-        beta_1_power = torch.pow(self.beta_1, local_step)
-        m = self._gather(self._m)
-        u = self._gather(self._u)
-        torch._foreach_lerp_(m, grads, 1 - self.beta_1)
-        torch._foreach_mul_(u, self.beta_2)
-        torch._foreach_maximum_(u, torch._foreach_abs(grads))
-        denominators = torch._foreach_add(u, self.epsilon)
-        torch._foreach_mul_(denominators, 1 - beta_1_power)
-        updates = torch._foreach_mul(m, lr)
-        torch._foreach_div_(updates, denominators)
-        torch._foreach_sub_(params, updates)
-
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})

@@ -111,31 +111,6 @@ class Ftrl(Optimizer):
         self.assign(variable, (xp.clip(z, -l1, l1) - z) / quadratic)
         self.assign(accumulator, n_new)
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        lr = learning_rate.to(params[0].dtype)
-        power = -self.learning_rate_power
-        accumulators = self._gather(self._accumulators)
-        linears = self._gather(self._linears)
-        new_accumulators = torch._foreach_addcmul(accumulators, grads, grads)
-        new_powers = torch._foreach_pow(new_accumulators, power)
-        sigma = torch._foreach_sub(new_powers, torch._foreach_pow(accumulators, power))
-        torch._foreach_div_(sigma, lr)
-        torch._foreach_add_(linears, grads)
-        if self.l2_shrinkage_regularization_strength:
-            torch._foreach_add_(linears, params,
-                                alpha=2.0 * self.l2_shrinkage_regularization_strength)
-        torch._foreach_addcmul_(linears, sigma, params, value=-1.0)
-        quadratic = torch._foreach_div(new_powers, lr)
-        torch._foreach_add_(quadratic, 2.0 * self._l2(lr))
-        l1 = self.l1_regularization_strength
-        weights = torch._foreach_clamp_min(linears, -l1)
-        torch._foreach_clamp_max_(weights, l1)
-        torch._foreach_sub_(weights, linears)
-        torch._foreach_div_(weights, quadratic)
-        torch._foreach_copy_(params, weights)
-        torch._foreach_copy_(accumulators, new_accumulators)
-
     def get_config(self):
         config = super().get_config()
         config.update({

@@ -69,29 +69,6 @@ class Lamb(Optimizer):
         ratio = xp.where(w_norm > 0, xp.where(u_norm > 0, w_norm / u_norm, 1.0), 1.0)
         self.assign_sub(variable, ratio * lr * update)
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        dtype = params[0].dtype
-        lr = learning_rate.to(dtype)
-        correction_1, correction_2 = self._bias_corrections(
-            self._xp.core.standardize_dtype(dtype))
-        m = self._gather(self._momentums)
-        v = self._gather(self._velocities)
-        torch._foreach_lerp_(m, grads, 1 - self.beta_1)
-        torch._foreach_mul_(v, self.beta_2)
-        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)
-        denominators = torch._foreach_div(v, correction_2)
-        torch._foreach_sqrt_(denominators)
-        torch._foreach_add_(denominators, self.epsilon)
-        torch._foreach_mul_(denominators, correction_1)
-        updates = torch._foreach_div(m, denominators)
-        w_norms = torch.stack(torch._foreach_norm(params))
-        u_norms = torch.stack(torch._foreach_norm(updates))
-        one = torch.ones((), dtype=dtype, device=w_norms.device)
-        ratios = torch.where((w_norms > 0) & (u_norms > 0), w_norms / u_norms, one)
-        torch._foreach_mul_(updates, list((ratios * lr).unbind()))
-        torch._foreach_sub_(params, updates)
-
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})

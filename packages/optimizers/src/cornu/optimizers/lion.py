@@ -56,18 +56,6 @@ class Lion(Optimizer):
         self.assign_sub(variable, lr * xp.sign(m.value * beta_1 + gradient * (1.0 - beta_1)))
         self.assign(m, m.value * beta_2 + gradient * (1.0 - beta_2))
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        lr = learning_rate.to(params[0].dtype)
-        m = self._gather(self._momentums)
-        direction = torch._foreach_mul(m, self.beta_1)
-        torch._foreach_add_(direction, grads, alpha=1 - self.beta_1)
-        torch._foreach_sign_(direction)
-        torch._foreach_mul_(direction, lr)
-        torch._foreach_sub_(params, direction)
-        torch._foreach_mul_(m, self.beta_2)
-        torch._foreach_add_(m, grads, alpha=1 - self.beta_2)
-
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2})

@@ -184,14 +184,11 @@ class LossScaleOptimizer(Optimizer):
         # float16 (2 ** 16 and up); the inner optimizer casts them to the variables' dtype.
         grads = [xp.cast(g, "float32") if xp.dtype_name(g) in ("float16", "bfloat16") else g
                  for g in grads]
-        if xp.name == "torch" and _same_float_device(grads):
-            torch = xp.torch
-            unscaled = torch._foreach_div(grads, scale.to(grads[0].dtype))
-            found_inf = torch.zeros((), dtype=torch.float32, device=grads[0].device)
-            one = torch.ones((), dtype=torch.float32, device=grads[0].device)
-            # One fused pass that flags any inf/NaN (multiplying by 1 changes nothing).
-            torch._amp_foreach_non_finite_check_and_unscale_(unscaled, found_inf, one)
-            return unscaled, found_inf == 0
+        if xp.fused:
+            # One fused pass (the backend's), or None when the gradients don't allow it.
+            fused = xp.list_unscale_and_check(grads, scale)
+            if fused is not None:
+                return fused
         unscaled = [g / xp.cast(scale, xp.dtype_name(g)) for g in grads]
         return unscaled, xp.all_finite(grads)
 
@@ -231,8 +228,3 @@ class LossScaleOptimizer(Optimizer):
                                          custom_objects=custom_objects, kind="optimizer")
         return cls(inner, **config)
 
-
-def _same_float_device(tensors):
-    first = tensors[0]
-    return all(t.dtype == first.dtype and t.device == first.device for t in tensors) and (
-        first.is_floating_point())

@@ -88,26 +88,6 @@ class Nadam(Optimizer):
         v_hat = v.value / (1 - beta_2_power)
         self.assign_sub(variable, m_hat * lr / (xp.sqrt(v_hat) + self.epsilon))
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        dtype = params[0].dtype
-        lr = learning_rate.to(dtype)
-        u_t, u_t_1, u_product_t, u_product_t_1, beta_2_power = self._coefficients(
-            self._xp.core.standardize_dtype(dtype))
-        m = self._gather(self._momentums)
-        v = self._gather(self._velocities)
-        torch._foreach_lerp_(m, grads, 1 - self.beta_1)
-        torch._foreach_mul_(v, self.beta_2)
-        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)
-        m_hat = torch._foreach_mul(m, u_t_1 / (1 - u_product_t_1))
-        torch._foreach_add_(m_hat, torch._foreach_mul(grads, (1 - u_t) / (1 - u_product_t)))
-        denominators = torch._foreach_div(v, 1 - beta_2_power)
-        torch._foreach_sqrt_(denominators)
-        torch._foreach_add_(denominators, self.epsilon)
-        torch._foreach_mul_(m_hat, lr)
-        torch._foreach_div_(m_hat, denominators)
-        torch._foreach_sub_(params, m_hat)
-
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})

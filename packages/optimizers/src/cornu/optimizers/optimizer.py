@@ -11,21 +11,24 @@ How an update runs (``apply(grads, trainable_variables)``):
 4. weight constraints, the EMA of the weights (if ``use_ema``) and finally
    ``iterations += 1``.
 
-Step 3 has two implementations chosen once at ``build``: on torch, an optimizer
-that defines ``_update_step_torch(grads, params, learning_rate)`` updates all
-variables at once with fused ``torch._foreach_*`` kernels (no host sync, no
-per-variable python loop); everywhere else (tensorflow, inside the trainer's
+Step 3 has two implementations chosen once at ``build``.  The family asks the
+backend (its optional ``optimizer_kernels`` part, see ``cornu.optimizers._math``),
+never its name: where the namespace declares ``xp.fused`` and the backend has a
+fused kernel for the optimizer (``xp.kernels["adam"]``, on torch with
+``torch._foreach_*``: no host sync, no per-variable python loop), the kernel
+updates all variables at once; everywhere else (tensorflow, inside the trainer's
 ``tf.function``) ``update_step(gradient, variable, learning_rate)`` runs per
-variable with graph-safe tensor ops and variable assigns.  A subclass that
-only overrides ``update_step`` (the Keras way to write an optimizer) uses the
-per-variable path on every backend.
+variable with graph-safe tensor ops and variable assigns.  A kernel is used only
+when the class that defines ``update_step`` is the cornu optimizer registered under
+the kernel's name: a subclass that overrides ``update_step`` (the Keras way to
+write an optimizer) uses the per-variable path on every backend.
 """
 import re
 import warnings
 
 import numpy as np
 
-from cornu import config, naming
+from cornu import CornuWarning, config, naming
 from cornu.optimizers._math import get_math
 from cornu.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
 from cornu.variables import Variable
@@ -73,7 +76,7 @@ class Optimizer:
                  gradient_accumulation_steps=None, name=None, **kwargs):
         if kwargs.pop("decay", None) is not None:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.",
-                          stacklevel=2)
+                          stacklevel=2, category=CornuWarning)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         self._check_arguments(weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
@@ -301,18 +304,13 @@ class Optimizer:
         self.built = True
 
     def _choose_kernels(self, variables):
-        """Pick the torch fused path or the per-variable path, once."""
+        """Pick the backend's fused path or the per-variable path, once."""
         dtypes = {v.dtype for v in variables}
-        self._torch_fast = (
-            self._xp.name == "torch" and len(dtypes) <= 1
+        self._fused = (
+            self._xp.fused and len(dtypes) <= 1
             and all(d.startswith(("float", "bfloat")) for d in dtypes)
         )
-        kernel_owner = _owner(type(self), "_update_step_torch")
-        step_owner = _owner(type(self), "update_step")
-        self._torch_kernel = bool(
-            self._torch_fast and kernel_owner is not None and kernel_owner is not Optimizer
-            and step_owner is not None and issubclass(kernel_owner, step_owner)
-        )
+        self._kernel = _kernel_for(type(self), self._xp.kernels) if self._fused else None
 
     def _var_key(self, variable):
         return id(variable)
@@ -444,10 +442,11 @@ class Optimizer:
             # The training loop's case: the same variables every step and nothing but
             # the update itself to do (no clipping, decay, EMA, accumulation,
             # constraints, loss scale), with torch's dense gradients as they come.
-            with self._xp.no_grad():
+            xp = self._xp
+            with xp.no_grad():
                 self._set_group(fast[1])
                 self._backend_update_step(grads, trainable_variables, self._lr_native())
-                self._iterations.value.add_(1)
+                xp.inplace_add(self._iterations.value, 1)
             return
         grads = list(grads)
         if not grads:
@@ -480,8 +479,7 @@ class Optimizer:
                 warnings.warn(
                     f"Gradients do not exist for variables {missing} when minimizing the "
                     "loss. If using `model.compile()`, did you forget to provide a `loss` "
-                    "argument?", stacklevel=2,
-                )
+                    "argument?", stacklevel=2, category=CornuWarning)
                 grads = [grads[k] for k in keep]
                 variables = [variables[k] for k in keep]
                 idx = tuple(idx[k] for k in keep)
@@ -502,7 +500,7 @@ class Optimizer:
                             v.assign(v.constraint(v))
             self._increment_iterations()
         # The next call with this very list (the trainer's) may take the plain path.
-        if (self._torch_kernel and trainable_variables is not None
+        if (self._kernel is not None and trainable_variables is not None
                 and len(grads) == len(variables) == len(trainable_variables)
                 and self._is_plain() and not _overrides(type(self), _GENERAL_PATH)):
             self._plain_step = (trainable_variables, idx)
@@ -521,10 +519,7 @@ class Optimizer:
                     or self._constrained or self._overwrite_indices)
 
     def _increment_iterations(self):
-        if self._xp.name == "torch":
-            self._iterations.value.add_(1)
-        else:
-            self._xp.assign_add(self._iterations.value, 1)
+        self._xp.inplace_add(self._iterations.value, 1)
 
     def _prepare_gradients(self, grads):
         """Native, dense gradients with their variable's dtype."""
@@ -564,10 +559,9 @@ class Optimizer:
             acc = self._gather(self._accumulated_gradients)
 
             def update():
-                if self._torch_fast:
-                    torch = xp.torch
-                    summed = torch._foreach_add(grads, acc)
-                    torch._foreach_div_(summed, float(steps))
+                if self._fused:
+                    summed = xp.list_add(grads, acc)
+                    xp.list_div_(summed, float(steps))
                 else:
                     summed = [(g + a) / steps for g, a in zip(grads, acc)]
                 self._clip_decay_update(summed, trainable_variables)
@@ -601,25 +595,25 @@ class Optimizer:
     def _backend_reset_gradient_accumulators(self):
         xp = self._xp
         handles = [a.value for a in self._accumulated_gradients if a is not None]
-        if self._torch_fast:
-            xp.torch._foreach_zero_(handles)
+        if self._fused:
+            xp.list_zero_(handles)
         else:
             for h in handles:
                 xp.assign(h, h * 0)
 
     def _backend_increment_gradient_accumulators(self, grads, acc):
         xp = self._xp
-        if self._torch_fast:
-            xp.torch._foreach_add_(acc, grads)
+        if self._fused:
+            xp.list_add_(acc, grads)
         else:
             for a, g in zip(acc, grads):
                 xp.assign_add(a, g)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        """Update all variables: fused torch kernels, or ``update_step`` per variable."""
-        if self._torch_kernel:
-            self._update_step_torch(grads, self._gather(self._trainable_variables),
-                                    learning_rate)
+        """Update all variables: the backend's fused kernel, or ``update_step`` per variable."""
+        kernel = self._kernel
+        if kernel is not None:
+            kernel(self, grads, self._gather(self._trainable_variables), learning_rate)
         else:
             self._update_step_generic(grads, trainable_variables, learning_rate)
 
@@ -639,30 +633,23 @@ class Optimizer:
         xp = self._xp
         if self.clipnorm and self.clipnorm > 0:
             clipnorm = float(self.clipnorm)
-            if self._torch_fast:
-                torch = xp.torch
-                norms = torch.stack(torch._foreach_norm(grads))
-                factors = clipnorm / torch.clamp_min(norms, clipnorm)
-                return torch._foreach_mul(grads, list(factors.unbind()))
+            if self._fused:
+                return xp.list_clip_by_norm(grads, clipnorm)
             return [self._clip_by_norm(g) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
             clip = float(self.global_clipnorm)
-            if self._torch_fast:
-                torch = xp.torch
-                norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+            if self._fused:
+                norm = xp.list_global_norm(grads)
             else:
                 norm = xp.sqrt(sum(xp.sum_squares(g) for g in grads))
             scale = clip * xp.minimum(1.0 / norm, 1.0 / clip) + (norm - norm)
-            if self._torch_fast:
-                return xp.torch._foreach_mul(grads, scale)
+            if self._fused:
+                return xp.list_mul(grads, scale)
             return [g * xp.cast(scale, xp.dtype_name(g)) for g in grads]
         if self.clipvalue and self.clipvalue > 0:
             v = float(self.clipvalue)
-            if self._torch_fast:
-                torch = xp.torch
-                clipped = torch._foreach_clamp_min(grads, -v)
-                torch._foreach_clamp_max_(clipped, v)
-                return clipped
+            if self._fused:
+                return xp.list_clip(grads, -v, v)
             return [xp.clip(g, -v, v) for g in grads]
         return grads
 
@@ -711,7 +698,7 @@ class Optimizer:
         if learning_rate is None:
             learning_rate = self._lr_native()
         flags = self._weight_decay_flags
-        if self._torch_fast:
+        if self._fused:
             key = "__decay__"
             handles = self._group.get(key)
             if handles is None:
@@ -719,8 +706,8 @@ class Optimizer:
                     self._trainable_variables[i].value for i in self._group_idx if flags[i]
                 ]
             if handles:
-                lr = learning_rate.to(handles[0].dtype)
-                xp.torch._foreach_mul_(handles, 1 - self.weight_decay * lr)
+                lr = xp.astype(learning_rate, handles[0].dtype)
+                xp.list_mul_(handles, 1 - self.weight_decay * lr)
             return
         for variable in variables:
             if flags[self._get_variable_index(variable)]:
@@ -739,13 +726,11 @@ class Optimizer:
         if not pairs:
             return
         not_first = 1 - xp.cast(xp.equal(self._iterations_native(), 0), pairs[0][0].dtype)
-        if self._torch_fast:
-            torch = xp.torch
+        if self._fused:
             momentum = not_first * self.ema_momentum
             averages = [a.value for _, a in pairs]
-            torch._foreach_mul_(averages, momentum)
-            torch._foreach_add_(averages, torch._foreach_mul([v.value for v, _ in pairs],
-                                                              1 - momentum))
+            xp.list_mul_(averages, momentum)
+            xp.list_add_(averages, xp.list_mul([v.value for v, _ in pairs], 1 - momentum))
             return
         for var, average in pairs:
             momentum = xp.cast(not_first, var.dtype) * self.ema_momentum
@@ -813,7 +798,7 @@ class Optimizer:
             )
             if len(self.variables) == 0:
                 msg += "This is likely because the optimizer has not been called/built yet."
-            warnings.warn(msg, stacklevel=2)
+            warnings.warn(msg, stacklevel=2, category=CornuWarning)
             return
         for i, variable in enumerate(self.variables):
             variable.assign(np.asarray(store[str(i)]))
@@ -859,6 +844,27 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _kernel_for(cls, kernels):
+    """The backend's fused kernel for optimizer class ``cls``, or None.
+
+    Only where the class that defines ``update_step`` is the cornu optimizer that
+    cornu-optimizers registers under the kernel's name (registry names are case- and
+    underscore-insensitive: ``"schedule_free_adamw"`` is ``ScheduleFreeAdamW``); a
+    subclass that overrides ``update_step`` gets none.
+    """
+    if not kernels:
+        return None
+    from cornu.optimizers import ALL_OPTIMIZERS
+
+    owner = _owner(cls, "update_step")
+    if owner is None or owner not in ALL_OPTIMIZERS:
+        return None
+    for key, kernel in kernels.items():
+        if key.replace("_", "").lower() == owner.__name__.lower():
+            return kernel
+    return None
 
 
 def _owner(cls, attr):

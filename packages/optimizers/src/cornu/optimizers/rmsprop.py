@@ -74,30 +74,6 @@ class RMSprop(Optimizer):
         else:
             self.assign_sub(variable, increment)
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        lr = learning_rate.to(params[0].dtype)
-        rho = self.rho
-        velocities = self._gather(self._velocities)
-        torch._foreach_mul_(velocities, rho)
-        torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
-        denominators = torch._foreach_add(velocities, self.epsilon)
-        if self.centered:
-            average_grads = self._gather(self._average_gradients)
-            torch._foreach_mul_(average_grads, rho)
-            torch._foreach_add_(average_grads, grads, alpha=1 - rho)
-            torch._foreach_addcmul_(denominators, average_grads, average_grads, value=-1)
-        torch._foreach_sqrt_(denominators)
-        increments = torch._foreach_mul(grads, lr)
-        torch._foreach_div_(increments, denominators)
-        if self.momentum > 0:
-            momentums = self._gather(self._momentums)
-            torch._foreach_mul_(momentums, self.momentum)
-            torch._foreach_add_(momentums, increments)
-            torch._foreach_sub_(params, momentums)
-        else:
-            torch._foreach_sub_(params, increments)
-
     def get_config(self):
         config = super().get_config()
         config.update({

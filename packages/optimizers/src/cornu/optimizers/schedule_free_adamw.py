@@ -100,26 +100,6 @@ class ScheduleFreeAdamW(Optimizer):
                     - (1.0 - self.beta_1 + self.beta_1 * weight) * step)
         self.assign_sub(z, step)
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        dtype = params[0].dtype
-        lr, weight, correction_2 = self._coefficients(
-            learning_rate, self._xp.core.standardize_dtype(dtype))
-        z = self._gather(self._momentums)
-        v = self._gather(self._velocities)
-        torch._foreach_mul_(v, self.beta_2)
-        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)
-        denominators = torch._foreach_div(v, correction_2)
-        torch._foreach_sqrt_(denominators)
-        torch._foreach_add_(denominators, self.epsilon)
-        steps = torch._foreach_div(grads, denominators)
-        torch._foreach_mul_(steps, lr)
-        torch._foreach_mul_(params, 1.0 - weight)
-        torch._foreach_add_(params, torch._foreach_mul(z, weight))
-        torch._foreach_sub_(params, torch._foreach_mul(
-            steps, 1.0 - self.beta_1 + self.beta_1 * weight))
-        torch._foreach_sub_(z, steps)
-
     def get_config(self):
         config = super().get_config()
         config.update({

@@ -58,38 +58,6 @@ class SGD(Optimizer):
         else:
             self.assign_sub(variable, gradient * lr)
 
-    def _update_step_torch(self, grads, params, learning_rate):
-        torch = self._xp.torch
-        if learning_rate.device.type == "cpu":
-            # Reading a CPU scalar costs no device sync, and a python alpha lets the
-            # update fuse into one kernel per tensor list with no temporaries.
-            step = -float(learning_rate)
-            if self.momentum == 0:
-                torch._foreach_add_(params, grads, alpha=step)
-                return
-            bufs = self._gather(self.momentums)
-            torch._foreach_mul_(bufs, self.momentum)
-            torch._foreach_add_(bufs, grads, alpha=step)
-            if self.nesterov:
-                torch._foreach_add_(params, grads, alpha=step)
-                torch._foreach_add_(params, bufs, alpha=self.momentum)
-            else:
-                torch._foreach_add_(params, bufs)
-            return
-        lr = learning_rate.to(params[0].dtype)
-        scaled = torch._foreach_mul(grads, lr)
-        if self.momentum != 0:
-            bufs = self._gather(self.momentums)
-            torch._foreach_mul_(bufs, self.momentum)
-            torch._foreach_sub_(bufs, scaled)
-            if self.nesterov:
-                torch._foreach_sub_(params, scaled)
-                torch._foreach_add_(params, bufs, alpha=self.momentum)
-            else:
-                torch._foreach_add_(params, bufs)
-        else:
-            torch._foreach_sub_(params, scaled)
-
     def get_config(self):
         config = super().get_config()
         config.update({"momentum": self.momentum, "nesterov": self.nesterov})
