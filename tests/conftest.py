@@ -28,3 +28,10 @@ def rng():
 
 def pytest_report_header(config):
     return f"cornu backend: {os.environ['CORNU_BACKEND']}"
+
+
+# tests/backend-torch and tests/backend-tf hold what only that framework has (a model as a
+# torch.nn.Module, tf.GradientTape and tf.train.Checkpoint): each is collected on its own
+# backend only (one framework per test process).
+_BACKEND_TEST_DIRS = {"torch": "backend-torch", "tensorflow": "backend-tf"}
+collect_ignore = [d for b, d in _BACKEND_TEST_DIRS.items() if b != os.environ["CORNU_BACKEND"]]

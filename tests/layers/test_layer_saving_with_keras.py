@@ -1,4 +1,5 @@
-"""The new layers in whole models: .keras round trips, and weights files shared with Keras 3
+"""Separable, transposed and depthwise convolutions, GroupNormalization, PReLU, EinsumDense and
+friends in whole models: .keras round trips, and weights files shared with Keras 3
 (so the weight order inside each layer is Keras's)."""
 import numpy as np
 import pytest

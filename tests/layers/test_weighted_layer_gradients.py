@@ -1,4 +1,5 @@
-"""Gradients reach every trainable weight of the new layers with weights (both backends)."""
+"""Gradients reach every trainable weight of the transposed, depthwise and separable
+convolutions, PReLU, the normalizations, EinsumDense and the wrappers (both backends)."""
 import numpy as np
 import pytest
 
