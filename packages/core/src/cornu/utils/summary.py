@@ -40,7 +40,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
     from cornu.models.functional import Functional
 
     layers = getattr(model, "_operations", None) or model.layers  # op nodes too, as Keras
-    is_functional = isinstance(model, Functional)
+    # As Keras 3: a functional model whose graph is one chain prints like a Sequential.
+    is_functional = isinstance(model, Functional) and not _sequential_like(model)
     headers = ["Layer (type)", "Output Shape", "Param #"]
     if is_functional:
         headers.append("Connected to")
@@ -100,6 +101,30 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
     if optimizer is not None and getattr(optimizer, "built", False):
         opt_vars = list(getattr(optimizer, "variables", []))
         print_fn(f" Optimizer params: {_param_count(opt_vars):,} ({_bytes_text(_bytes(opt_vars))})")
+
+
+def _sequential_like(model):
+    """Whether a functional model's graph is a single chain: one input, no shared layer,
+    no node with several inputs and no node feeding several others (Keras 3's rule for
+    leaving out the "Connected to" column)."""
+    if len(model.inputs) != 1:
+        return False
+    consumers = {}
+    for layer in model._operations:
+        nodes = [n for n in layer._inbound_nodes if id(n) in model._node_ids]
+        if len(nodes) > 1:
+            return False  # a shared layer
+        for node in nodes:
+            inputs = list(node.input_tensors)
+            if len(inputs) > 1:
+                return False  # a merge
+            for t in inputs:
+                src, node_index, _ = t._keras_history
+                key = (id(src), node_index)
+                consumers[key] = consumers.get(key, 0) + 1
+                if consumers[key] > 1:
+                    return False  # a branch
+    return True
 
 
 def _connections(layer, model):
