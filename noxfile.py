@@ -92,7 +92,9 @@ EXTRAS = {"backend-tf": "[cpu]", "callbacks": "[tensorboard]"}
 
 #: What the tests compare against, and what they run with.
 TEST_DEPS = ["pytest"]
-REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard",
+#: The integration sessions spread the whole suite over the machine's cores.
+PARALLEL_DEPS = ["pytest-xdist"]
+REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard", "import-linter",
                   "keras-tuner"]  # a Keras-based library, run on cornu through the alias
 #: What the documentation site is built with (session `docs`; versions in constraints.txt).
 DOCS_DEPS = ["mkdocs", "mkdocs-material", "mkdocstrings[python]", "ruff"]  # ruff: signatures
@@ -104,6 +106,8 @@ DEFAULT_SESSIONS = [
     *(f"tests-{name}" for name in PACKAGES),
     "integration-torch",
     "integration-tensorflow",
+    "conformance-torch",
+    "conformance-tensorflow",
     "plugins",
 ]
 nox.options.sessions = DEFAULT_SESSIONS
@@ -273,14 +277,18 @@ def _integration(session: nox.Session, backend: str) -> None:
     # Editable here (the per-package sessions use wheels), so CI proves the split `cornu`
     # namespace both ways.  Both frameworks: tests compare against Keras 3 on each.
     install_editable(
-        session, [*PACKAGES, TEST_PLUGIN], *TEST_DEPS, *REFERENCE_DEPS, "torch", "tensorflow-cpu"
+        session, [*PACKAGES, TEST_PLUGIN], *TEST_DEPS, *PARALLEL_DEPS, *REFERENCE_DEPS, "torch",
+        "tensorflow-cpu",
     )
     session.run("python", "-m", "pip", "check")
     modules = [m for p in PACKAGES for m in PACKAGES[p]["modules"]]
     check(session, "origin", "src", *modules)
     # The other backend's own tests belong to its sessions, not to this one.
     other = next(p for b, p in BACKEND_PACKAGE.items() if b != backend)
-    run_pytest(session, [TESTS_DIR], backend, f"--ignore={(TESTS_DIR / other).relative_to(ROOT)}")
+    # One worker per core (`-n auto`): the suite is most of CI's time.  Each worker is a
+    # process of its own, so a test's framework state never leaks into another worker.
+    run_pytest(session, [TESTS_DIR], backend, f"--ignore={(TESTS_DIR / other).relative_to(ROOT)}",
+               "-n", "auto")
 
 
 @nox.session(name="integration-torch")
@@ -437,8 +445,49 @@ def plugins(session: nox.Session) -> None:
                    report=f"{session.name}-template-{backend}")
     run_pytest(session, [NUMPY_BACKEND_DIR / "tests"], "numpy",
                report=f"{session.name}-backend-numpy")
+    run_conformance(session, "numpy", NUMPY_BACKEND_DIR / "conformance-expected-failures.txt",
+                    report=f"{session.name}-backend-numpy-conformance")
     session.run("python", "-m", "pip", "uninstall", "-y", "-q", "cornu-plugin-template")
     session.run("python", "-c", _TEMPLATE_STATE, "absent")
+
+
+# --------------------------------------------------------------------------------------
+# conformance-<backend>: cornu-core's backend conformance suite, as a backend author runs it
+# --------------------------------------------------------------------------------------
+def run_conformance(session: nox.Session, backend: str, expected_failures: Path | None = None,
+                    report: str | None = None) -> None:
+    """``pytest -p cornu.testing.backend_conformance --cornu-backend NAME`` (the suite
+    ships in cornu-core; docs/plugins.md)."""
+    REPORTS.mkdir(exist_ok=True)
+    home = Path(session.create_tmp()).resolve() / "cornu-home"
+    home.mkdir(exist_ok=True)
+    args = ["-p", "cornu.testing.backend_conformance", "--cornu-backend", backend]
+    if expected_failures is not None:
+        args.append(f"--cornu-expected-failures={expected_failures}")  # '=': not a rootdir arg
+    session.run("pytest", *args, f"--junitxml={REPORTS / ((report or session.name) + '.xml')}",
+                *session.posargs, env={"CORNU_HOME": str(home)})
+
+
+def _conformance(session: nox.Session, backend: str) -> None:
+    # From wheels, cornu-core with its `testing` extra: the suite runs from site-packages.
+    pkgs = ["core", "layers", "optimizers", "metrics", BACKEND_PACKAGE[backend]]
+    wheels = build_wheels(session, pkgs)
+    extras = {"core": "[testing]", "backend-tf": "[cpu]"}
+    pip_install(session, *(wheel_req(p, w, extras.get(p, "")) for p, w in wheels.items()))
+    session.run("python", "-m", "pip", "check")
+    run_conformance(session, backend)
+
+
+@nox.session(name="conformance-torch")
+def conformance_torch(session: nox.Session) -> None:
+    """The backend conformance suite on cornu-backend-torch (wheels, cornu-core[testing])."""
+    _conformance(session, "torch")
+
+
+@nox.session(name="conformance-tensorflow")
+def conformance_tensorflow(session: nox.Session) -> None:
+    """The backend conformance suite on cornu-backend-tf (wheels, cornu-core[testing])."""
+    _conformance(session, "tensorflow")
 
 
 # --------------------------------------------------------------------------------------
@@ -471,11 +520,12 @@ def docs(session: nox.Session) -> None:
 # --------------------------------------------------------------------------------------
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check (config: ruff.toml)."""
-    pip_install(session, "ruff")
+    """ruff check (config: ruff.toml), then the import rules (importlinter.ini)."""
+    pip_install(session, "ruff", "import-linter")
     targets = ["packages", "tests", "benchmarks", "examples", "scripts", "noxfile.py"]
     targets = [t for t in targets if (ROOT / t).exists()]
     session.run("ruff", "check", *targets, *session.posargs)
+    session.run("python", "scripts/lint_imports.py")
 
 
 @nox.session(default=False, reuse_venv=True)
