@@ -713,3 +713,33 @@ def test_export_archive_custom_endpoints(tmp_path, backend_name):
     np.testing.assert_allclose(served.first(x).numpy(),
                                ops.convert_to_numpy(model.layers[0](x)), rtol=1e-5)
     assert len(served.kernels) == 2
+
+
+def test_export_after_calls_with_a_concrete_batch(tmp_path, backend_name):
+    """A model called on data first (its layers remember the input shapes they checked)
+    exports with a batch dimension that stays dynamic."""
+    layers = pytest.importorskip("cornu.layers")
+    inputs = cornu.Input((6,))
+    model = cornu.Model(inputs, layers.Dense(2)(layers.Dense(4)(inputs)))
+    x = np.random.default_rng(0).standard_normal((8, 6)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    if backend_name == "torch":
+        import torch
+
+        path = str(tmp_path / "model.pt2")
+        model.export(path, format="torch")
+        program = torch.export.load(path).module()
+        for n in (8, 3):
+            np.testing.assert_allclose(program(torch.from_numpy(x[:n])).detach().numpy(),
+                                       expected[:n], rtol=1e-5, atol=1e-6)
+    else:
+        import tensorflow as tf
+
+        path = str(tmp_path / "saved")
+        model.export(path)
+        served = tf.saved_model.load(path)
+        for n in (8, 3):
+            np.testing.assert_allclose(served.serve(tf.constant(x[:n])).numpy(), expected[:n],
+                                       rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict(x[:5], verbose=0), expected[:5], rtol=1e-5,
+                               atol=1e-6)

@@ -808,11 +808,16 @@ class Layer(_LayerBase):
                 check_input_spec(self, s, _shape_of(x), i)
             return
         shape = tuple(first.shape)
-        # Same spec, same shape as the last accepted input: nothing new to check.
-        if self._checked is not None and self._checked[0] is spec and self._checked[1] == shape:
+        # Same spec, same shape as the last accepted input: nothing new to check.  Only
+        # concrete shapes are remembered and compared: a size that a tracer makes symbolic
+        # (torch.export's batch) compared with a remembered int would pin it (a guard).
+        concrete = all(type(d) is int for d in shape)
+        if (concrete and self._checked is not None and self._checked[0] is spec
+                and self._checked[1] == shape):
             return
         check_input_spec(self, spec, shape)
-        self._checked = (spec, shape)
+        if concrete:
+            self._checked = (spec, shape)
 
     def _symbolic_call(self, args, kwargs):
         first = args[0] if args else next(iter(kwargs.values()))
