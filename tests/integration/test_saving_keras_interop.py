@@ -548,3 +548,31 @@ def test_text_vectorization_both_ways(tmp_path):
         loaded = other.saving.load_model(path)
         np.testing.assert_array_equal(_layer_output(other, loaded, query),
                                       _layer_output(lib, model, query))
+
+
+def _bf16_model(lib):
+    return lib.Sequential([lib.Input((3,)), lib.layers.Dense(4, dtype="bfloat16", name="d")])
+
+
+def test_bfloat16_weights_files_both_ways(tmp_path):
+    """HDF5 has no bfloat16: Keras stores the two bytes opaque with a ``dtype`` mark.
+    cornu reads such files (in the child reader too) and writes them the same way."""
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    k = _bf16_model(keras)
+    k.save_weights(str(tmp_path / "k.weights.h5"))
+    c = _bf16_model(cornu)
+    c.load_weights(tmp_path / "k.weights.h5")  # untrusted: the child reader
+    for ours, theirs in zip(c.get_weights(), k.get_weights()):
+        assert str(ours.dtype) == "bfloat16"
+        np.testing.assert_array_equal(ours.astype("float32"),
+                                      np.asarray(theirs).astype("float32"))
+    np.testing.assert_allclose(
+        np.asarray(c.predict(x, verbose=0), "float32"),
+        np.asarray(k.predict(x, verbose=0), "float32"), rtol=1e-2, atol=1e-2)
+    c2 = _bf16_model(cornu)
+    c2.save_weights(tmp_path / "c.weights.h5")
+    k2 = _bf16_model(keras)
+    k2.load_weights(str(tmp_path / "c.weights.h5"))
+    for ours, theirs in zip(c2.get_weights(), k2.get_weights()):
+        np.testing.assert_array_equal(ours.astype("float32"),
+                                      np.asarray(theirs).astype("float32"))

@@ -95,14 +95,16 @@ class Model(Trainer, Layer, mixin_base("Model")):
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights to a ``.weights.h5`` file (Keras 3 layout), or to shards of
-        at most ``max_shard_size`` GB indexed by a ``.weights.json`` file."""
+        at most ``max_shard_size`` GB indexed by a ``.weights.json`` file, or (beyond
+        Keras) to a ``.safetensors`` file holding the same arrays under the same paths."""
         from cornu.saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Load weights saved by ``save_weights`` (or from a ``.keras`` file, or a legacy
-        Keras ``.h5`` file, where ``by_name=True`` matches layers by name)."""
+        """Load weights saved by ``save_weights`` (``.weights.h5``, ``.weights.json``,
+        ``.safetensors``), from a ``.keras`` file, or from a legacy Keras ``.h5`` file
+        (where ``by_name=True`` matches layers by name)."""
         from cornu.saving import load_weights
 
         by_name = kwargs.pop("by_name", False)

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from cornu.saving.atomic import atomic_path
-from cornu.saving.weights import open_h5, safe_dataset, safe_group, walk
+from cornu.saving.weights import open_h5, safe_dataset, safe_group, walk, write_dataset
 
 
 class KerasFileEditor:
@@ -236,7 +236,7 @@ class KerasFileEditor:
                 if name is not None:
                     group.attrs["name"] = name
                 for key, value in arrays.items():
-                    group.create_dataset(key, data=value)
+                    write_dataset(group, key, value)
             for key, value in d.items():
                 if isinstance(value, dict) and value:
                     write(f, value, f"{path}/{key}" if path else key)

@@ -186,6 +186,23 @@ class _Chunks:
         return len(self.arrays) - 1
 
 
+def is_bfloat16(dtype):
+    """Whether ``dtype`` is ml_dtypes' bfloat16 (numpy knows it only by that library)."""
+    return dtype.kind == "V" and dtype.itemsize == 2 and dtype.name == "bfloat16"
+
+
+def marked_bfloat16(ds, dtype):
+    """A dataset Keras (or cornu) wrote from a bfloat16 array: two opaque bytes per
+    element and a ``dtype`` attribute saying ``bfloat16``."""
+    if dtype.kind != "V" or dtype.itemsize != 2 or dtype.fields is not None:
+        return False
+    try:
+        mark = ds.attrs.get("dtype")
+    except Exception:  # noqa: BLE001 - a corrupt attribute is not a mark
+        return False
+    return isinstance(mark, (str, bytes)) and mark in ("bfloat16", b"bfloat16")
+
+
 def _plain_dtype(dtype):
     return dtype.fields is None and dtype.subdtype is None and dtype.kind in "biufcS"
 
@@ -244,12 +261,18 @@ def _encode_dataset(ds, chunks):
         node["stored"] = stored
         declared = math.prod(shape or ()) * dtype.itemsize
         numeric = node["dtype"]["plain"] and dtype.kind in "biufc"
+        if marked_bfloat16(ds, dtype):  # sent as its raw 16-bit words
+            node["dtype"].update(str="<u2", plain=True, bfloat16=True)
+            numeric = True
         bomb = declared > BOMB_FLOOR_BYTES and declared > MAX_EXPANSION * stored
         if numeric and not external and not node["virtual"] and not bomb:
             if shape is None:
                 node["error"] = "OSError: the dataset has no dataspace"
             else:
-                node["c"] = chunks.add(np.asarray(ds[()]))
+                value = np.asarray(ds[()])
+                if node["dtype"].get("bfloat16"):
+                    value = value.view("<u2")
+                node["c"] = chunks.add(value)
     except MemoryError:
         raise
     except Exception as err:  # noqa: BLE001
@@ -629,6 +652,12 @@ def _dataset(entry, arrays):
     if "c" in entry:
         _need(isinstance(dtype, np.dtype) and shape is not None)
         value = arrays(entry["c"], dtype, shape)
+        if info.get("bfloat16"):
+            _need(dtype == np.dtype("<u2"), "bad bfloat16 dataset")
+            import ml_dtypes  # a dependency of both frameworks
+
+            value = value.view(ml_dtypes.bfloat16)
+            dtype = value.dtype
     external = entry.get("external")
     if external is not None:
         _need(isinstance(external, list) and external and isinstance(external[0], list))

@@ -9,18 +9,18 @@ import json
 import os
 
 import h5py
-import numpy as np
 
 from cornu.saving import h5_reader
 from cornu.saving.atomic import atomic_path
 from cornu.saving.weights import (
     UnsafeFileError,
     _read_guarded,
+    collect_weights,
     errors_naming,
     safe_dataset,
     safe_group,
     trusted_source,
-    write_weights,
+    write_dataset,
 )
 
 _MAX_INDEX_BYTES = 64 << 20
@@ -47,24 +47,15 @@ def save_sharded_weights(model, filepath, max_shard_size, overwrite=True):
     limit = float(max_shard_size) * 1024 ** 3
     directory = os.path.dirname(os.path.abspath(filepath))
     base = _base_name(filepath)
-    staging = h5py.File(f"{base}-staging", "w", driver="core", backing_store=False)
-    write_weights(model, staging)
-    items = []  # (group path, key, array, attrs) in file order
-
-    def collect(name, obj):
-        if isinstance(obj, h5py.Dataset):
-            parent, key = name.rsplit("/", 1)
-            items.append((parent, key, obj[()], dict(staging[parent].attrs)))
-
-    staging.visititems(collect)
-    empty_groups = []
-
-    def collect_empty(name, obj):
-        if isinstance(obj, h5py.Group) and name.endswith("vars") and len(obj) == 0:
-            empty_groups.append((name, dict(obj.attrs)))
-
-    staging.visititems(collect_empty)
-    staging.close()
+    tensors, groups = collect_weights(model)
+    items = []  # (group path, key, array, attrs), in HDF5's name order as Keras writes
+    for name, array in sorted(tensors, key=lambda item: item[0].split("/")):
+        parent, key = name.rsplit("/", 1)
+        items.append((parent, key, array, {"name": groups[parent]} if parent in groups
+                      else {}))
+    filled = {parent for parent, *_ in items}
+    empty_groups = [(path, {"name": name}) for path, name in sorted(groups.items())
+                    if path.endswith("vars") and path not in filled]
 
     shards = [[]]
     size = 0
@@ -94,7 +85,7 @@ def save_sharded_weights(model, filepath, max_shard_size, overwrite=True):
                 for group_path, key, value, attrs in shard:
                     group = f.require_group(group_path)
                     group.attrs.update(attrs)
-                    group.create_dataset(key, data=value)
+                    write_dataset(group, key, value)
                     entry = "/" + group_path
                     known = weight_map.get(entry)
                     if known is None:
@@ -161,6 +152,6 @@ def _copy_safely(source, target):
             else:
                 value = safe_dataset(group, key)
                 parent = target.require_group(path) if path else target
-                parent.create_dataset(key, data=np.asarray(value))
+                write_dataset(parent, key, value)
 
     visit(source, "")

@@ -214,7 +214,9 @@ def safe_dataset(group, key, expected_shape=None, what=None):
         raise UnsafeFileError(
             f"Refusing the virtual dataset {group.name}/{key}: it maps other files"
         )
-    if dataset.dtype.kind not in "biufc":
+    marked = h5_reader.marked_bfloat16(dataset, dataset.dtype)  # an h5py file's view
+    if dataset.dtype.kind not in "biufc" and not h5_reader.is_bfloat16(dataset.dtype) \
+            and not marked:
         raise UnsafeFileError(
             f"{group.name}/{key} holds {dataset.dtype}, not numbers: not a weights dataset"
         )
@@ -231,7 +233,12 @@ def safe_dataset(group, key, expected_shape=None, what=None):
             f"Refusing {group.name}/{key}: it declares {declared} bytes but stores only "
             f"{stored} (an HDF5 shape bomb)"
         )
-    return np.asarray(dataset[()])
+    value = np.asarray(dataset[()])
+    if marked:
+        import ml_dtypes  # a dependency of both frameworks
+
+        value = value.view(ml_dtypes.bfloat16)
+    return value
 
 
 _safe_dataset = safe_dataset  # the name legacy_h5 imports
@@ -255,7 +262,7 @@ class _WriteStore:
     def __setitem__(self, key, value):
         if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
             value = value.numpy()
-        self._ensure().create_dataset(str(key), data=np.asarray(value))
+        write_dataset(self._ensure(), str(key), value)
 
     def __getitem__(self, key):
         return np.asarray(self._ensure()[str(key)][()])
@@ -300,6 +307,72 @@ class _ReadStore:
         return [(k, self[k]) for k in self.keys()]
 
 
+def write_dataset(group, key, value):
+    """``group[key] = value``, a bfloat16 array marked as Keras marks it (HDF5 has no
+    bfloat16: the two bytes are stored opaque, with a ``dtype`` attribute saying so)."""
+    value = np.asarray(value)
+    dataset = group.create_dataset(key, data=value)
+    if h5_reader.is_bfloat16(value.dtype):
+        dataset.attrs["dtype"] = "bfloat16"
+
+
+class _Recorder:
+    """Stands in for the h5py file ``write_weights`` fills: records each dataset as the
+    array it was given (exact dtype, bfloat16 included) and each group's ``name``
+    attribute, in the order written (see :func:`collect_weights`)."""
+
+    def __init__(self, tensors=None, groups=None, path="", opened=None):
+        self._tensors = [] if tensors is None else tensors
+        self._groups = {} if groups is None else groups
+        self._opened = {} if opened is None else opened  # path -> its recorder
+        self._path = path
+        self._keys = []
+        self.attrs = _RecordedAttrs(self._groups, path)
+
+    def require_group(self, path):
+        full = f"{self._path}/{path}" if self._path else path
+        if full not in self._opened:
+            self._opened[full] = _Recorder(self._tensors, self._groups, full, self._opened)
+        return self._opened[full]
+
+    def create_dataset(self, key, data):
+        self._tensors.append((f"{self._path}/{key}", np.asarray(data)))
+        self._keys.append(str(key))
+        return self  # its ``attrs`` take write_dataset's bfloat16 mark harmlessly
+
+    def __contains__(self, key):
+        return str(key) in self._keys
+
+    def __getitem__(self, key):
+        name = f"{self._path}/{key}"
+        return next(array for path, array in self._tensors if path == name)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def keys(self):
+        return list(self._keys)
+
+
+class _RecordedAttrs(dict):
+    def __init__(self, groups, path):
+        super().__init__()
+        self._groups, self._path = groups, path
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if key == "name":
+            self._groups[self._path] = str(value)
+
+
+def collect_weights(model, include_optimizer=True):
+    """What ``write_weights`` would put in a ``.weights.h5`` file, without a file:
+    ``([(dataset path, array)] in file order, {group path: its name attribute})``."""
+    root = _Recorder()
+    write_weights(model, root, include_optimizer=include_optimizer)
+    return root._tensors, root._groups
+
+
 def _vars_path(path):
     return f"{path}/vars" if path else "vars"
 
@@ -325,7 +398,7 @@ def write_weights(model, h5file, include_optimizer=True):
         group = h5file.require_group(_vars_path(path))
         group.attrs["name"] = name
         for i, v in enumerate(variables):
-            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+            write_dataset(group, str(i), v.numpy())
 
     walk(model, visit)
     optimizer = getattr(model, "optimizer", None)
@@ -333,7 +406,7 @@ def write_weights(model, h5file, include_optimizer=True):
         group = h5file.require_group("optimizer/vars")
         group.attrs["name"] = getattr(optimizer, "name", "optimizer")
         for i, v in enumerate(optimizer.variables):
-            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+            write_dataset(group, str(i), v.numpy())
 
 
 def read_weights(model, h5file, skip_mismatch=False, include_optimizer=True):
@@ -444,9 +517,14 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
         from cornu.saving.sharded import save_sharded_weights
 
         return save_sharded_weights(model, filepath, max_shard_size, overwrite=overwrite)
+    if filepath.endswith(".safetensors"):
+        from cornu.saving import safetensors_file
+
+        return safetensors_file.save_weights(model, filepath, overwrite=overwrite)
     if not filepath.endswith(".weights.h5"):
         raise ValueError(
-            f"save_weights: the filename must end in .weights.h5, received {filepath!r}"
+            "save_weights: the filename must end in .weights.h5 (or .safetensors), "
+            f"received {filepath!r}"
         )
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
@@ -482,6 +560,10 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
         from cornu.saving.keras_file import load_weights_from_archive
 
         return load_weights_from_archive(model, filepath, skip_mismatch=skip_mismatch)
+    if filepath.endswith(".safetensors"):
+        from cornu.saving import safetensors_file
+
+        return safetensors_file.load_weights(model, filepath, skip_mismatch=skip_mismatch)
     if filepath.endswith(".weights.json"):
         from cornu.saving.sharded import load_sharded_weights
 
@@ -494,8 +576,8 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
                                       skip_mismatch=skip_mismatch)
     if not filepath.endswith(".weights.h5"):
         raise ValueError(
-            f"load_weights: expected a .weights.h5, .weights.json, .keras or legacy .h5 "
-            f"file, received {filepath!r}"
+            "load_weights: expected a .weights.h5, .weights.json, .safetensors, .keras or "
+            f"legacy .h5 file, received {filepath!r}"
         )
     with errors_naming(filepath):
         f = h5_reader.read_h5(filepath, filepath, trusted=trusted_source(filepath))

@@ -1,4 +1,5 @@
 """Tensors, variables, dtypes and symbolic shape inference on PyTorch."""
+import ml_dtypes
 import numpy as np
 import torch
 
@@ -14,6 +15,9 @@ def is_tensor(x):
     return isinstance(x, torch.Tensor)
 
 
+_NP_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+
+
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """A torch tensor on the default device; Variables give their Parameter."""
     if isinstance(x, torch.Tensor):
@@ -27,9 +31,10 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if isinstance(x, np.ndarray):
         if not x.flags.writeable or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x).copy()
-        if x.dtype == np.float64 and dtype is None:
-            pass  # numpy float64 stays float64, as in Keras
-        t = torch.from_numpy(x)
+        if x.dtype == _NP_BFLOAT16:  # torch reads bfloat16 as its raw 16-bit words
+            t = torch.from_numpy(x.view(np.int16)).view(torch.bfloat16)
+        else:  # numpy float64 stays float64, as in Keras
+            t = torch.from_numpy(x)
     elif isinstance(x, (bool, np.bool_)):
         t = torch.tensor(bool(x))
     elif isinstance(x, (int, np.integer)) and not isinstance(x, bool):
@@ -73,8 +78,8 @@ def convert_to_numpy(x):
             x = x.to_dense()
         if x.device.type != "cpu":
             x = x.cpu()
-        if x.dtype == torch.bfloat16:
-            return x.float().numpy()
+        if x.dtype == torch.bfloat16:  # numpy knows bfloat16 through ml_dtypes (as Keras)
+            return x.float().numpy().astype(ml_dtypes.bfloat16)
         return x.numpy().copy() if snapshot else x.numpy()
     return np.asarray(x)
 

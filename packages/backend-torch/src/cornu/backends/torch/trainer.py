@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from cornu import tree
-from cornu.backends.torch.core import DEFAULT_DEVICE
+from cornu.backends.torch.core import DEFAULT_DEVICE, convert_to_numpy
 
 
 def make_slicer(data):
@@ -159,4 +159,4 @@ class FasterOf:
 def concat_to_numpy(outputs):
     """One concatenation on the device, one copy to the host."""
     joined = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=0)
-    return joined.detach().cpu().numpy()
+    return convert_to_numpy(joined)  # bfloat16 included
