@@ -223,9 +223,11 @@ def test_functional_config_round_trip_rebuilds_the_graph():
 
 def test_summary_layout():
     model = cornu.Sequential([cornu.Input((4,)), ScaledDense(3, name="hidden")], name="tiny")
-    lines = []
-    model.summary(print_fn=lines.append)
-    text = "\n".join(lines)
+    calls = []
+    model.summary(print_fn=calls.append)
+    assert len(calls) == 1  # the whole table in one call, as Keras
+    text = calls[0]
+    lines = text.splitlines()
     assert lines[0] == 'Model: "tiny"'
     assert "Layer (type)" in text and "Output Shape" in text and "Param #" in text
     assert "hidden (ScaledDense)" in text and "(None, 3)" in text

@@ -102,7 +102,7 @@ def test_matches_keras_forward_summary_and_weights_files(tmp_path):
                                rtol=1e-5, atol=1e-6)
     theirs_lines, our_lines = [], []
     kmodel.summary(print_fn=lambda line, **_: theirs_lines.extend(line.splitlines()))
-    ours.summary(print_fn=our_lines.append)
+    ours.summary(print_fn=lambda text: our_lines.extend(text.splitlines()))
     assert our_lines[0] == theirs_lines[0] == 'Model: "mlp"'
     for line in theirs_lines:
         if "(Flatten)" in line or "(Dense)" in line or "params" in line:

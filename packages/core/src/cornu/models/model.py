@@ -79,11 +79,25 @@ class Model(Trainer, Layer, mixin_base("Model")):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Print the layer table (name (type), output shape, param #) and the totals."""
+        """Print the layer table (name (type), output shape, param #, and for a graph
+        that is not a chain the connections) and the parameter totals, as Keras 3.
+
+        Args:
+            line_length: the table's width (default 88, or 108 with connections, at
+                most the terminal's width less 4).
+            positions: where each column ends, as fractions of the line (or absolute).
+            print_fn: called once with the whole table as plain text (default: rich
+                prints it to the terminal).
+            expand_nested: also list the layers of nested models, indented.
+            show_trainable: add a column saying whether each layer is trainable.
+            layer_range: ``(first, last)`` layer names or regular expressions: only the
+                layers from the first match of ``first`` to the last of ``last``.
+        """
         from cornu.utils.summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      show_trainable=show_trainable)
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     # -- saving --------------------------------------------------------------------
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
