@@ -375,6 +375,24 @@ def test_pad(mode, rng):
         )
 
 
+@pytest.mark.parametrize("mode", ["maximum", "minimum", "mean", "median", "linear_ramp",
+                                  "empty"])
+@pytest.mark.parametrize("dtype", ["float32", "int32"])
+def test_pad_statistic_modes_match_numpy(mode, dtype, rng):
+    x = (rng.standard_normal((3, 4, 2)) * 5).astype(dtype)
+    for widths in [((1, 2), (2, 1), (0, 1)), ((0, 3), (0, 0), (0, 0))]:
+        got = to_np(ops.pad(x, widths, mode=mode))
+        expected = np.pad(x, widths, mode=mode)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        if mode == "empty":  # numpy leaves the padding undefined: compare the interior
+            inner = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
+            np.testing.assert_array_equal(got[inner], x)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="constant_values"):
+        ops.pad(x, 1, mode=mode, constant_values=1)
+
+
 def test_take_and_take_along_axis(rng):
     x = rng.standard_normal((3, 5)).astype("float32")
     idx = np.array([[0, -1], [2, 4]])
@@ -740,6 +758,22 @@ def test_unique():
     np.testing.assert_array_equal(values, [1, 2, 3, -1, -1])
     np.testing.assert_array_equal(counts, [2, 1, 3, 0, 0])
     np.testing.assert_array_equal(to_np(ops.unique(x, size=2)), [1, 2])
+
+
+@pytest.mark.parametrize("shape, axis", [((6, 3), 0), ((3, 6), 1), ((5, 2, 2), 0),
+                                         ((2, 7, 2), 1), ((4, 3), -1), ((8,), 0)])
+def test_unique_along_an_axis_matches_numpy(shape, axis, rng):
+    x = rng.integers(0, 2, shape).astype("int32")
+    got = ops.unique(x, return_index=True, return_inverse=True, return_counts=True,
+                     axis=axis)
+    expected = np.unique(x, return_index=True, return_inverse=True, return_counts=True,
+                         axis=axis)
+    for ours, theirs in zip(got, expected):
+        np.testing.assert_array_equal(to_np(ours), theirs)
+    np.testing.assert_array_equal(to_np(ops.unique(x > 0, axis=axis)),
+                                  np.unique(x > 0, axis=axis))
+    with pytest.raises(ValueError, match="axis"):
+        ops.unique(x, axis=len(shape))
 
 
 def test_get_item_and_complex_views(rng):

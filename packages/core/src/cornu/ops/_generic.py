@@ -489,3 +489,55 @@ def check_ctc_strategy(strategy):
         raise ValueError(
             f"ctc_decode: strategy must be 'greedy' or 'beam_search', received {strategy!r}"
         )
+
+
+#: The ``pad`` modes that :func:`pad_by_statistic` implements (numpy's, on any backend).
+STATISTIC_PAD_MODES = ("maximum", "minimum", "mean", "median", "linear_ramp", "empty")
+
+
+def pad_by_statistic(x, widths, mode):
+    """``numpy.pad(x, widths, mode)`` for the modes of :data:`STATISTIC_PAD_MODES`,
+    written on ``cornu.ops``: axis after axis (as numpy), each side filled with the
+    axis's maximum / minimum / mean / median, with a linear ramp from the edge value to
+    0, or (``"empty"``, whose values numpy leaves undefined) with zeros.  Integer
+    inputs get the statistic rounded to the nearest integer and the ramp rounded down,
+    as numpy does.
+    ``widths`` is one ``(before, after)`` pair of ints per axis."""
+    ops = _ops()
+    dtype = ops.dtype(x)
+    integral = "int" in dtype or dtype == "bool"
+    work = "float64" if dtype in ("float64", "int64", "uint32", "uint64") else "float32"
+    reduce = {"maximum": ops.max, "minimum": ops.min, "mean": ops.mean,
+              "median": ops.median}.get(mode)
+
+    def finish(values, rounding=ops.round):
+        if integral:
+            values = rounding(values)
+        return ops.cast(values, dtype)
+
+    for axis, (before, after) in enumerate(widths):
+        if not (before or after):
+            continue
+        shape = list(ops.shape(x))
+        if mode == "empty":
+            sides = [ops.zeros(shape[:axis] + [n] + shape[axis + 1:], dtype)
+                     for n in (before, after)]
+        elif reduce is not None:
+            stat = finish(reduce(ops.cast(x, work), axis=axis, keepdims=True))
+            sides = [ops.repeat(stat, n, axis=axis) for n in (before, after)]
+        elif mode == "linear_ramp":
+            sides = []
+            for n, edge_index, reverse in ((before, 0, False), (after, -1, True)):
+                edge = ops.cast(ops.take(x, [shape[axis] - 1 if edge_index else 0],
+                                         axis=axis), work)
+                # numpy: linspace(end=0, edge, n, endpoint=False), reversed after
+                steps = ops.cast(ops.arange(n), work) / max(n, 1)
+                if reverse:
+                    steps = ops.flip(steps, axis=0)
+                steps = ops.reshape(steps, [1] * axis + [n] + [1] * (len(shape) - axis - 1))
+                sides.append(finish(edge * steps, ops.floor))  # numpy's integer linspace
+        else:
+            raise ValueError(f"pad_by_statistic: mode must be one of "
+                             f"{STATISTIC_PAD_MODES}, received {mode!r}")
+        x = ops.concatenate([sides[0], x, sides[1]], axis=axis)
+    return x

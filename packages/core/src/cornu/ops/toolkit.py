@@ -38,6 +38,9 @@ Helpers for writing ops:
   ``cornu.ops``), :func:`ctc_beam_search_numpy` (prefix beam search on numpy arrays):
   the pieces of ``nn.ctc_decode``.
 * :func:`patch_index`: the flat positions of every patch element (``fold``/``unfold``).
+* :func:`pad_by_statistic`: ``pad``'s numpy modes that frameworks lack (``maximum``,
+  ``minimum``, ``mean``, ``median``, ``linear_ramp``, ``empty``:
+  :data:`STATISTIC_PAD_MODES`).
 * :func:`standardize_tuple` (an int or ``n`` ints as a tuple of ``n`` ints, with Keras's
   error), :func:`canonical_axis` (an axis argument as a tuple of non-negative ints),
   :func:`shape_text` (a static shape as error messages show it).
@@ -67,6 +70,7 @@ import cornu.ops._nn_args as nn_args
 import cornu.ops._rnn_args as rnn_args
 from cornu.ops._args import canonical_axis, shape_text, standardize_tuple
 from cornu.ops._generic import (
+    STATISTIC_PAD_MODES,
     associative_scan,
     call_grad_fn,
     check_ctc_strategy,
@@ -75,6 +79,7 @@ from cornu.ops._generic import (
     ctc_greedy_decode,
     fold,
     istft,
+    pad_by_statistic,
     patch_index,
     rearrange,
     saturate_cast,
@@ -114,7 +119,9 @@ __all__ = [
     "check_scan_args",
     "ctc_beam_search_numpy",
     "ctc_greedy_decode",
+    "pad_by_statistic",
     "patch_index",
+    "STATISTIC_PAD_MODES",
     "shape_text",
     "standardize_tuple",
     # argument checks per op family

@@ -24,6 +24,7 @@ from cornu.backends.tensorflow._utils import (
     to_tf_dtype,
 )
 from cornu.dtypes import kind
+from cornu.ops import toolkit as _toolkit
 
 _tensor = to_tensor
 
@@ -965,8 +966,8 @@ def pad(x, pad_width, mode="constant", constant_values=None):
         return tf.pad(x, widths, mode="CONSTANT", constant_values=tf.cast(value, x.dtype))
     if constant_values is not None:
         raise ValueError("pad: `constant_values` can only be given with mode='constant'")
-    if mode in ("maximum", "minimum", "mean", "median", "linear_ramp", "empty"):
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported")
+    if mode in _toolkit.STATISTIC_PAD_MODES:
+        return _toolkit.pad_by_statistic(x, widths, mode)
     dims = dynamic_shape(x)
     for axis, (before, after) in enumerate(widths):
         if before or after:
@@ -1781,32 +1782,55 @@ def unique(
     size=None,
     fill_value=None,
 ):
-    """Sorted unique values of the flattened ``x`` (``sorted=False`` also sorts)."""
+    """Sorted unique values of the flattened ``x``, or its unique slices along ``axis``
+    in lexicographic order (``sorted=False`` also sorts)."""
     x = _tensor(x)
-    if axis is not None:
-        raise NotImplementedError(
-            "unique(axis=...) is not supported on the TensorFlow backend; "
-            "use axis=None"
-        )
-    flat = tf.reshape(x, [-1])
-    key = tf.cast(flat, tf.int32) if flat.dtype == tf.bool else flat
-    order = tf.argsort(key, stable=True)
-    s = tf.gather(key, order)
-    new = tf.concat([tf.ones([1], tf.bool), tf.not_equal(s[1:], s[:-1])], 0)
+    if axis is None:
+        rows = tf.reshape(x, [-1, 1])
+    else:
+        rank = _ndim(x)
+        if not -rank <= axis < rank:
+            raise ValueError(f"unique: axis {axis} is out of bounds for an array of rank "
+                             f"{rank}")
+        axis %= rank
+        moved = tf.experimental.numpy.moveaxis(x, axis, 0)
+        rows = tf.reshape(moved, [tf.shape(moved)[0], -1])
+    key = tf.cast(rows, tf.int32) if rows.dtype == tf.bool else rows
+    columns = key.shape[1]
+    if columns is None:
+        raise ValueError("unique(axis=...) needs the sizes of the other axes to be known")
+    # lexicographic order of the rows: stable sorts from the last column to the first
+    order = tf.range(tf.shape(key)[0])
+    for column in reversed(range(columns)):
+        order = tf.gather(order, tf.argsort(tf.gather(key[:, column], order), stable=True))
+    ordered = tf.gather(key, order)
+    if columns:
+        changed = tf.reduce_any(tf.not_equal(ordered[1:], ordered[:-1]), axis=1)
+    else:  # slices of size 0 are all equal
+        changed = tf.zeros([tf.maximum(tf.shape(key)[0] - 1, 0)], tf.bool)
+    new = tf.concat([tf.ones([tf.minimum(tf.shape(key)[0], 1)], tf.bool), changed], 0)
     seg = tf.cumsum(tf.cast(new, tf.int32)) - 1
     num = tf.reduce_sum(tf.cast(new, tf.int32))
-    values = tf.gather(flat, tf.boolean_mask(order, new))
+    firsts = tf.boolean_mask(order, new)
+    if axis is None:
+        values = tf.gather(tf.reshape(x, [-1]), firsts)
+    else:
+        values = tf.experimental.numpy.moveaxis(tf.gather(moved, firsts), 0, axis)
     outputs = [values]
     if return_index:
         outputs.append(tf.math.unsorted_segment_min(order, seg, num))
     if return_inverse:
         inverse = tf.scatter_nd(tf.expand_dims(order, -1), seg, tf.shape(order))
-        outputs.append(tf.reshape(inverse, tf.shape(x)))
+        outputs.append(tf.reshape(inverse, tf.shape(x)) if axis is None else inverse)
     if return_counts:
         outputs.append(tf.math.unsorted_segment_sum(tf.ones_like(seg), seg, num))
     if size is not None:
         fill = 0 if fill_value is None else fill_value
-        outputs[0] = _fit_size(outputs[0], size, fill)
+        if axis:  # fit the unique slices, stacked along ``axis``
+            outputs[0] = tf.experimental.numpy.moveaxis(_fit_size(
+                tf.experimental.numpy.moveaxis(outputs[0], axis, 0), size, fill), 0, axis)
+        else:
+            outputs[0] = _fit_size(outputs[0], size, fill)
         k = 1
         if return_index:
             outputs[k] = _fit_size(outputs[k], size, 0)

@@ -16,6 +16,7 @@ from cornu.backends.torch._utils import (
     to_torch_dtype,
 )
 from cornu.dtypes import is_float_dtype, kind
+from cornu.ops import toolkit as _toolkit
 from cornu.variables import Variable
 
 # Bound once: the fast paths below skip the attribute lookups on ``torch``.
@@ -856,8 +857,8 @@ def pad(x, pad_width, mode="constant", constant_values=None):
         return torch.nn.functional.pad(x, flat, mode="constant", value=value)
     if constant_values is not None:
         raise ValueError("pad: `constant_values` can only be given with mode='constant'")
-    if mode in ("maximum", "minimum", "mean", "median", "linear_ramp", "empty"):
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported")
+    if mode in _toolkit.STATISTIC_PAD_MODES:
+        return _toolkit.pad_by_statistic(x, widths, mode)
     for axis, (before, after) in enumerate(widths):
         if before or after:
             idx = _pad_indices(x.shape[axis], before, after, mode, x.device)
@@ -1556,6 +1557,9 @@ def unique(
         inv_shape = tuple(x.shape)
         dim = 0
     else:
+        if not -x.ndim <= axis < x.ndim:
+            raise ValueError(f"unique: axis {axis} is out of bounds for an array of rank "
+                             f"{x.ndim}")
         dim = axis % x.ndim
         values, inverse, counts = torch.unique(
             x, sorted=True, return_inverse=True, return_counts=True, dim=dim
