@@ -37,7 +37,12 @@ class Progbar:
         width: the bar width in characters.
         verbose: 1 draws a live bar, 2 prints only the final line, 0 nothing.
         interval: the minimum seconds between redraws.
-        stateful_metrics: names of metrics shown as-is rather than averaged over steps.
+        stateful_metrics: names of metrics shown as-is rather than averaged over steps
+            (every other metric is averaged).
+        stateless_metrics: the other way round: only these are averaged, every other
+            metric is shown as-is.  Give one of the two at most.  On the final update
+            an averaged metric shows the value passed with it (the epoch's value that
+            ``fit`` reports), as Keras does.
         unit_name: the unit shown per step ("step", "sample").
         file: a stream to write to; by default the bar goes through
             ``cornu.utils.io_utils.print_msg``: to stdout, or to the ``"cornu"``
@@ -45,13 +50,22 @@ class Progbar:
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
-                 unit_name="step", file=None):
+                 stateless_metrics=None, unit_name="step", file=None):
+        if stateful_metrics is not None and stateless_metrics is not None:
+            raise ValueError(
+                "Progbar: give stateful_metrics (every other metric is averaged) or "
+                "stateless_metrics (only these are averaged), not both; received "
+                f"stateful_metrics={stateful_metrics!r}, "
+                f"stateless_metrics={stateless_metrics!r}")
         self.target = target
         self.width = width
         self.verbose = verbose
         self.interval = interval
         self.unit_name = unit_name
-        self.stateful_metrics = set(stateful_metrics or ())
+        if stateless_metrics is not None:
+            self.stateful_metrics, self.stateless_metrics = None, set(stateless_metrics)
+        else:
+            self.stateful_metrics, self.stateless_metrics = set(stateful_metrics or ()), None
         self.file = file
         stream = file if file is not None else sys.stdout
         self._dynamic_display = (
@@ -72,7 +86,7 @@ class Progbar:
         for name, value in values or ():
             if name not in self._values_order:
                 self._values_order.append(name)
-            if name in self.stateful_metrics:
+            if not self._averaged(name) or finalize:  # the final line: the value given
                 self._values[name] = [value, 1]
             else:
                 steps = max(current - self._seen_so_far, 1)
@@ -115,9 +129,14 @@ class Progbar:
     def add(self, n, values=None):
         self.update(self._seen_so_far + n, values)
 
+    def _averaged(self, name):
+        if self.stateful_metrics is not None:
+            return name not in self.stateful_metrics
+        return name in self.stateless_metrics
+
     def _value(self, name):
         total, count = self._values[name]
-        return _format_value(total / max(count, 1) if name not in self.stateful_metrics else total)
+        return _format_value(total / max(count, 1))
 
     def _line(self, current, now, finalize):
         elapsed = now - self._start
