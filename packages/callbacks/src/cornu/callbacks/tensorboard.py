@@ -1,6 +1,15 @@
-"""Write TensorBoard event files (scalars, weight histograms) without TensorFlow."""
+"""Write TensorBoard event files (scalars, weights, the model) without TensorFlow.
+
+The summaries are TensorFlow 2's, as Keras's callback writes them through
+``tf.summary``: every value a tensor summary tagged with its plugin (``scalars``,
+``histograms`` of ``[30, 3]`` buckets, ``images`` of PNGs, ``graph_keras_model`` for
+the model's JSON), so TensorBoard, and anything reading Keras's logs, reads cornu's
+the same way.  They are made with the ``tensorboard`` package alone.
+"""
 import os
+import struct
 import time
+import zlib
 
 import numpy as np
 
@@ -9,52 +18,93 @@ from cornu.engine.callbacks import Callback
 
 
 def _tensorboard():
-    """The writer class and the protos from the ``tensorboard`` package."""
+    """The writer class, the protos and the summary helpers of ``tensorboard``."""
     try:
-        from tensorboard.compat.proto import event_pb2, summary_pb2
+        from tensorboard.compat.proto import (
+            event_pb2,
+            summary_pb2,
+            tensor_pb2,
+            tensor_shape_pb2,
+            types_pb2,
+        )
+        from tensorboard.plugins.histogram import summary_v2 as histogram_v2
+        from tensorboard.plugins.image import metadata as image_metadata
+        from tensorboard.plugins.scalar import summary_v2 as scalar_v2
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
     except ImportError as err:
         raise ImportError(
             "The TensorBoard callback needs the `tensorboard` package: "
             "pip install 'cornu-callbacks[tensorboard]'"
         ) from err
-    return EventFileWriter, event_pb2, summary_pb2
+    return {"writer": EventFileWriter, "event": event_pb2, "summary": summary_pb2,
+            "tensor": tensor_pb2, "shape": tensor_shape_pb2, "types": types_pb2,
+            "histogram": histogram_v2, "image_metadata": image_metadata,
+            "scalar": scalar_v2}
+
+
+def _png(image):
+    """A grayscale or RGB(A) uint8 image (height, width, channels) as PNG bytes."""
+    height, width, channels = image.shape
+    color_type = {1: 0, 3: 2, 4: 6}[channels]
+    rows = b"".join(b"\x00" + image[row].tobytes() for row in range(height))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 class _Writer:
     """One event file in one directory (``train/`` or ``validation/``)."""
 
     def __init__(self, logdir):
-        writer_cls, self._event_pb2, self._summary_pb2 = _tensorboard()
-        self._writer = writer_cls(logdir)
+        self._tb = _tensorboard()
+        self._writer = self._tb["writer"](logdir)
 
-    def _add(self, value, step):
-        event = self._event_pb2.Event(
-            wall_time=time.time(), step=int(step),
-            summary=self._summary_pb2.Summary(value=[value]),
-        )
-        self._writer.add_event(event)
+    def _add(self, summary, step):
+        self._writer.add_event(self._tb["event"].Event(
+            wall_time=time.time(), step=int(step), summary=summary))
+
+    def _strings(self, tag, values, metadata, step):
+        tb = self._tb
+        dims = [] if len(values) == 1 and metadata.plugin_data.plugin_name != "images" \
+            else [tb["shape"].TensorShapeProto.Dim(size=len(values))]
+        tensor = tb["tensor"].TensorProto(
+            dtype=tb["types"].DT_STRING, tensor_shape=tb["shape"].TensorShapeProto(dim=dims),
+            string_val=values)
+        summary = tb["summary"].Summary()
+        summary.value.add(tag=tag, metadata=metadata, tensor=tensor)
+        self._add(summary, step)
 
     def scalar(self, tag, value, step):
-        self._add(self._summary_pb2.Summary.Value(tag=tag, simple_value=to_float(value)), step)
+        self._add(self._tb["scalar"].scalar_pb(tag, np.float32(to_float(value))), step)
 
     def histogram(self, tag, values, step, buckets=30):
-        values = np.asarray(values, dtype=np.float64).ravel()
-        if values.size == 0:
-            return
-        low, high = float(values.min()), float(values.max())
-        if low == high:
-            low, high = low - 0.5, high + 0.5
-        counts, edges = np.histogram(values, bins=buckets, range=(low, high))
-        proto = self._summary_pb2.HistogramProto(
-            min=float(values.min()), max=float(values.max()), num=float(values.size),
-            sum=float(values.sum()), sum_squares=float(np.square(values).sum()),
-            bucket_limit=[float(e) for e in edges[1:]], bucket=[float(c) for c in counts],
-        )
-        self._add(self._summary_pb2.Summary.Value(tag=tag, histo=proto), step)
+        data = np.asarray(values, dtype=np.float64)
+        self._add(self._tb["histogram"].histogram_pb(tag, data, buckets=buckets), step)
+
+    def images(self, tag, batch, step, max_outputs=3):
+        """``batch`` (n, height, width, channels) floats, as ``tf.summary.image``: values
+        in [0, 1] scaled to bytes (outside, clipped), the first ``max_outputs`` kept."""
+        batch = np.asarray(batch, dtype=np.float64)[:max_outputs]
+        pixels = np.trunc(np.clip(batch * 255.5, 0, 255)).astype(np.uint8)
+        height, width = batch.shape[1:3]
+        encoded = [str(width).encode(), str(height).encode()] + [_png(p) for p in pixels]
+        metadata = self._tb["image_metadata"].create_summary_metadata(None, None)
+        self._strings(tag, encoded, metadata, step)
+
+    def model_config(self, tag, json_text, step=0):
+        """The model's JSON, for the graph dashboard's conceptual graph (as Keras)."""
+        metadata = self._tb["summary"].SummaryMetadata(
+            plugin_data=self._tb["summary"].SummaryMetadata.PluginData(
+                plugin_name="graph_keras_model", content=b"1"))
+        self._strings(tag, [json_text.encode()], metadata, step)
 
     def graph(self, graph_def):
-        self._writer.add_event(self._event_pb2.Event(
+        self._writer.add_event(self._tb["event"].Event(
             wall_time=time.time(), graph_def=graph_def.SerializeToString()))
 
     def flush(self):
@@ -103,22 +153,27 @@ class TensorBoard(Callback):
     Event files go to ``log_dir/train`` and ``log_dir/validation`` with Keras's tags:
     ``epoch_<metric>`` per epoch (validation values without their ``val_`` prefix,
     in ``validation/``), ``batch_<metric>`` every ``update_freq`` batches,
-    ``evaluation_<metric>_vs_iterations`` after each evaluation, and
-    ``<weight path>/histogram`` every ``histogram_freq`` epochs.  The files are
+    ``evaluation_<metric>_vs_iterations`` after each evaluation,
+    ``<weight path>/histogram`` (and with ``write_images``, ``<weight path>/image``)
+    every ``histogram_freq`` epochs, and ``keras``, the model's JSON for the graph
+    dashboard (a Sequential or functional model, with ``write_graph``).  The files are
     written with the ``tensorboard`` package (``pip install
     'cornu-callbacks[tensorboard]'``), not TensorFlow, so they work on every backend.
 
     Where the backend can give them, as in Keras: the graph of the compiled train
     step (``write_graph``, tensorflow; other backends have no graph to write) and
     the profiler (``profile_batch``, tensorflow; a ``ValueError`` elsewhere).  Not
-    supported on any backend: weight images (``write_images=True``) and embeddings
-    (``embeddings_freq`` other than 0), which raise a ``ValueError``.
+    supported on any backend: embeddings (``embeddings_freq`` other than 0), which
+    raise a ``ValueError``.
 
     Args:
         log_dir: the directory of the logs.
         histogram_freq: every how many epochs to write weight histograms (0: never).
-        write_graph: write the graph of the train step (tensorflow backend).
-        write_images: must be False.
+        write_graph: write the model's config and the graph of the train step
+            (tensorflow backend).
+        write_images: also write each weight as an image (biases as a row, Dense
+            kernels as a matrix, 1D convolution kernels one image per filter, as
+            Keras), with the histograms.
         write_steps_per_second: also log ``steps_per_second`` per epoch.
         update_freq: "epoch", or an int N: also write batch scalars every N batches.
         profile_batch: a batch number, or a (start, stop) pair of batch numbers, to
@@ -134,14 +189,13 @@ class TensorBoard(Callback):
                  embeddings_freq=0, embeddings_metadata=None):
         super().__init__()
         _tensorboard()  # fail early, naming the extra to install
-        for name, value, default in (("write_images", write_images, False),
-                                     ("embeddings_freq", embeddings_freq, 0),
+        for name, value, default in (("embeddings_freq", embeddings_freq, 0),
                                      ("embeddings_metadata", embeddings_metadata, None)):
             if value != default and value is not None and value is not False:
                 raise ValueError(
-                    f"TensorBoard: {name}={value!r} is not supported by cornu (weight images "
-                    "and embeddings are not written on any backend); leave "
-                    f"{name} at its default {default!r}"
+                    f"TensorBoard: {name}={value!r} is not supported by cornu (embeddings "
+                    f"are not written on any backend); leave {name} at its default "
+                    f"{default!r}"
                 )
         self._profile_range = _profile_range(profile_batch)
         if update_freq == "batch":
@@ -175,6 +229,22 @@ class TensorBoard(Callback):
             os.makedirs(directory, exist_ok=True)
             self._writers[which] = _Writer(directory)
         return self._writers[which]
+
+    def set_model(self, model):
+        super().set_model(model)
+        self._writers = {}
+        if self.write_graph and type(model).__name__ in ("Functional", "Sequential"):
+            try:
+                config = model.to_json()
+            except Exception as err:  # noqa: BLE001 - as Keras: never break training
+                import warnings
+
+                from cornu import CornuWarning
+
+                warnings.warn(f"TensorBoard: the model's config is not written, it does not "
+                              f"serialize to JSON: {err}", CornuWarning, stacklevel=2)
+            else:
+                self._writer("train").model_config("keras", config)
 
     def on_train_begin(self, logs=None):
         self._global_train_batch = 0
@@ -237,8 +307,12 @@ class TensorBoard(Callback):
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             for layer in self.model.layers:
                 for weight in layer.weights:
-                    tag = f"{weight.path.replace(':', '_')}/histogram"
-                    writer.histogram(tag, weight.numpy(), epoch)
+                    name = weight.path.replace(":", "_")
+                    value = weight.numpy()
+                    writer.histogram(f"{name}/histogram", value, epoch)
+                    image = _weight_image(value) if self.write_images else None
+                    if image is not None:
+                        writer.images(f"{name}/image", image, epoch)
         for w in self._writers.values():
             w.flush()
 
@@ -257,3 +331,25 @@ class TensorBoard(Callback):
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
+
+
+def _weight_image(value):
+    """A weight as a batch of images (n, height, width, 1), as Keras draws it: a bias as
+    one row, a Dense kernel as one matrix (its longer side across), a rank-3 kernel
+    (after squeezing) as one image per output channel; None for anything else."""
+    from cornu import config
+
+    image = np.squeeze(np.asarray(value, dtype=np.float64))
+    if image.ndim == 1:
+        image = image.reshape(1, image.shape[0], 1, 1)
+    elif image.ndim == 2:
+        if image.shape[0] > image.shape[1]:
+            image = image.T
+        image = image.reshape(1, image.shape[0], image.shape[1], 1)
+    elif image.ndim == 3:
+        if config.image_data_format() == "channels_last":
+            image = np.transpose(image, (2, 0, 1))
+        image = image.reshape(image.shape + (1,))
+    if image.ndim == 4 and image.shape[-1] in (1, 3, 4):
+        return image
+    return None
