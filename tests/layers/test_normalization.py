@@ -83,9 +83,64 @@ def test_batch_norm_masked_moments(rng, numpy_of):
     np.testing.assert_allclose(layer.get_weights()[3], kept.var(0), atol=1e-5)
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"renorm": True},
+    {"renorm": True, "renorm_clipping": {"rmin": 0.9, "rmax": 1.1, "dmax": 0.05},
+     "renorm_momentum": 0.5, "momentum": 0.8},
+    {"renorm": True, "center": False, "scale": False, "axis": 1},
+], ids=["renorm", "clipped", "no-affine-axis1"])
+def test_batch_renorm_matches_keras(kwargs, ref, rng):
+    layer = layers.BatchNormalization(**kwargs)
+    klayer = ref.keras_layer("BatchNormalization", **kwargs)
+    x = rng.standard_normal((6, 3, 4)).astype("float32") * 2 + 0.5
+    layer.build(x.shape)
+    klayer.build(x.shape)
+    assert [w.name for w in layer.weights] == [w.name for w in klayer.weights]
+    _randomize(layer, rng)
+    klayer.set_weights(layer.get_weights())
+    for step in range(3):  # the corrections follow the renorm statistics step by step
+        batch = x * (1 + step) - step
+        ours = layer(batch, training=True)
+        theirs = klayer(batch, training=True)
+        np.testing.assert_allclose(cornu.ops.convert_to_numpy(ours),
+                                   np.asarray(ref.keras.ops.convert_to_numpy(theirs)),
+                                   atol=1e-5, rtol=1e-5)
+        for w, kw, name in zip(layer.get_weights(), klayer.get_weights(),
+                               [v.name for v in layer.weights]):
+            np.testing.assert_allclose(w, kw, atol=1e-5, rtol=1e-5, err_msg=name)
+    ref.compare(layer, klayer, x, atol=1e-5)  # inference: the moving statistics
+    ref.assert_config_keys(layer, klayer)
+    ref.roundtrip(layer)
+
+
+def test_batch_renorm_trains_like_keras(ref, rng):
+    """Training through a renormalizing layer: the (r, d) corrections carry no gradient,
+    on both sides, so the weights after a few SGD steps agree with Keras's."""
+    def build(lib):
+        model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(3),
+                                lib.layers.BatchNormalization(renorm=True, momentum=0.5,
+                                                              renorm_momentum=0.5),
+                                lib.layers.Dense(1)])
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+        return model
+
+    x = rng.standard_normal((32, 4)).astype("float32")
+    y = (x @ rng.standard_normal((4, 1))).astype("float32")
+    ours, theirs = build(cornu), build(ref.keras)
+    theirs.set_weights(ours.get_weights())
+    ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for w, kw in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(w, kw, rtol=1e-4, atol=1e-5)
+
+
 def test_batch_norm_errors():
-    with pytest.raises(NotImplementedError, match="renorm"):
-        layers.BatchNormalization(renorm=True)
+    with pytest.raises(ValueError, match="renorm_clipping.*unknown"):
+        layers.BatchNormalization(renorm=True, renorm_clipping={"rmean": 1.0})
+    with pytest.raises(ValueError, match="rmax >= rmin"):
+        layers.BatchNormalization(renorm=True, renorm_clipping={"rmin": 2.0, "rmax": 1.0})
+    with pytest.raises(ValueError, match="dmax >= 0"):
+        layers.BatchNormalization(renorm=True, renorm_clipping={"dmax": -1.0})
     with pytest.raises(ValueError, match="BatchNormalization.*axis"):
         layers.BatchNormalization(axis=(1, 2))
     layer = layers.BatchNormalization(name="bn_probe")

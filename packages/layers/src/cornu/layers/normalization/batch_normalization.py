@@ -27,12 +27,20 @@ class BatchNormalization(Layer):
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: for the weights.
         synchronized: passed to ``cornu.ops.moments`` (cross-replica statistics
             where the backend supports them).
-        renorm, renorm_clipping, renorm_momentum: accepted for Keras
-            compatibility; batch renormalization is not implemented
-            (``renorm=True`` raises).
+        renorm: batch renormalization (Ioffe, 2017): in training the batch-normalized
+            values are corrected by ``r = std_batch / std_renorm`` and
+            ``d = (mean_batch - mean_renorm) / std_renorm`` (no gradient through
+            them), so training and inference see the same transform once the
+            statistics settle.  The moving standard deviation is tracked, and the
+            moving variance derived from it.
+        renorm_clipping: ``{"rmin", "rmax", "dmax"}`` bounds for ``r`` and ``|d|``
+            (any may be left out).
+        renorm_momentum: the momentum of the renorm statistics.
 
     Weights, in order: ``gamma``, ``beta`` (trainable), ``moving_mean``,
-    ``moving_variance`` (non-trainable), each of shape ``(features,)``.
+    ``moving_variance`` (non-trainable), each of shape ``(features,)``; with
+    ``renorm`` also ``moving_stddev``, ``renorm_mean`` and ``renorm_stddev``
+    (non-trainable), as Keras.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -45,7 +53,21 @@ class BatchNormalization(Layer):
             raise ValueError(
                 f"BatchNormalization: `axis` must be an int, received axis={axis!r}"
             )
-        _utils.reject_unsupported("BatchNormalization", renorm=renorm)
+        if renorm:
+            renorm_clipping = dict(renorm_clipping or {})
+            unknown = set(renorm_clipping) - {"rmin", "rmax", "dmax"}
+            if unknown:
+                raise ValueError(
+                    f"BatchNormalization: renorm_clipping takes the keys 'rmin', 'rmax' and "
+                    f"'dmax', received {renorm_clipping!r} (unknown: {sorted(unknown)})")
+            rmin, rmax = renorm_clipping.get("rmin"), renorm_clipping.get("rmax")
+            dmax = renorm_clipping.get("dmax")
+            if rmin is not None and rmax is not None and rmax < rmin:
+                raise ValueError(f"BatchNormalization: renorm_clipping needs rmax >= rmin, "
+                                 f"received rmax={rmax}, rmin={rmin}")
+            if dmax is not None and dmax < 0:
+                raise ValueError(f"BatchNormalization: renorm_clipping needs dmax >= 0, "
+                                 f"received dmax={dmax}")
         super().__init__(**kwargs)
         self.axis = int(axis)
         self.momentum = float(momentum)
@@ -61,9 +83,9 @@ class BatchNormalization(Layer):
         self.beta_constraint = _utils.get_constraint(beta_constraint)
         self.gamma_constraint = _utils.get_constraint(gamma_constraint)
         self.synchronized = bool(synchronized)
-        self.renorm = False
+        self.renorm = bool(renorm)
         self.renorm_clipping = renorm_clipping
-        self.renorm_momentum = renorm_momentum
+        self.renorm_momentum = float(renorm_momentum)
         self.supports_masking = True
         self.gamma = None
         self.beta = None
@@ -105,6 +127,22 @@ class BatchNormalization(Layer):
             name="moving_variance", shape=shape,
             initializer=self.moving_variance_initializer, trainable=False, autocast=False,
         )
+        if self.renorm:
+            # The standard deviations start at the square root of the variance
+            # initializer's values; the renorm mean at the moving mean's.
+            def stddev_initializer(shape, dtype=None):
+                return ops.sqrt(_utils.get_initializer(
+                    _utils.serialize_initializer(self.moving_variance_initializer))(
+                        shape, dtype=dtype))
+
+            def statistic(name, initializer):
+                return self.add_weight(name=name, shape=shape, initializer=initializer,
+                                       trainable=False, autocast=False)
+
+            self.moving_stddev = statistic("moving_stddev", stddev_initializer)
+            self.renorm_mean = statistic("renorm_mean", _utils.get_initializer(
+                _utils.serialize_initializer(self.moving_mean_initializer)))
+            self.renorm_stddev = statistic("renorm_stddev", stddev_initializer)
         self.input_spec = InputSpec(ndim=ndim, axes={self.axis: features})
         axis = self.axis % ndim
         self._reduction_axes = [i for i in range(ndim) if i != axis]
@@ -141,7 +179,10 @@ class BatchNormalization(Layer):
         moving_variance = ops.cast(self.moving_variance, compute_dtype)
         gamma = ops.cast(self.gamma, compute_dtype) if self.scale else None
         beta = ops.cast(self.beta, compute_dtype) if self.center else None
-        if training and self.trainable:
+        if training and self.trainable and self.renorm:
+            mean, variance = self._moments(inputs, mask)
+            gamma, beta = self._renormalize(mean, variance, gamma, beta, compute_dtype)
+        elif training and self.trainable:
             mean, variance = self._moments(inputs, mask)
             keep = self.momentum
             self.moving_mean.assign(ops.stop_gradient(
@@ -154,6 +195,44 @@ class BatchNormalization(Layer):
         outputs = ops.batch_normalization(inputs, mean, variance, axis=self.axis,
                                           offset=beta, scale=gamma, epsilon=self.epsilon)
         return ops.cast(outputs, self.compute_dtype)
+
+    def _renormalize(self, mean, variance, gamma, beta, dtype):
+        """Batch renorm: the scale and offset that apply the (r, d) correction, and the
+        updates of the renorm and moving statistics."""
+        def moving(variable, value, keep):
+            old = ops.cast(variable, dtype)
+            return ops.stop_gradient(ops.add(ops.multiply(old, keep),
+                                             ops.multiply(value, 1.0 - keep)))
+
+        stddev = ops.sqrt(ops.add(variance, self.epsilon))
+        renorm_mean = ops.cast(self.renorm_mean, dtype)
+        # floored at sqrt(epsilon): no division by ~0 in the first steps
+        renorm_stddev = ops.maximum(ops.cast(self.renorm_stddev, dtype), self.epsilon ** 0.5)
+        r = ops.divide(stddev, renorm_stddev)
+        d = ops.divide(ops.subtract(mean, renorm_mean), renorm_stddev)
+        bounds = self.renorm_clipping or {}
+        if bounds.get("rmin") is not None:
+            r = ops.maximum(r, bounds["rmin"])
+        if bounds.get("rmax") is not None:
+            r = ops.minimum(r, bounds["rmax"])
+        if bounds.get("dmax") is not None:
+            d = ops.clip(d, -bounds["dmax"], bounds["dmax"])
+        r, d = ops.stop_gradient(r), ops.stop_gradient(d)
+        # (x_hat * r + d) * gamma + beta  ==  x_hat * (r * gamma) + (d * gamma + beta)
+        new_gamma = r if gamma is None else ops.multiply(r, gamma)
+        new_beta = d if gamma is None else ops.multiply(d, gamma)
+        if beta is not None:
+            new_beta = ops.add(new_beta, beta)
+
+        self.renorm_mean.assign(moving(self.renorm_mean, mean, self.renorm_momentum))
+        self.renorm_stddev.assign(moving(self.renorm_stddev, stddev, self.renorm_momentum))
+        self.moving_mean.assign(moving(self.moving_mean, mean, self.momentum))
+        moving_stddev = moving(self.moving_stddev, stddev, self.momentum)
+        self.moving_stddev.assign(moving_stddev)
+        # the inference variance follows the stddev (relu: rounding may make it negative)
+        self.moving_variance.assign(ops.relu(ops.subtract(ops.square(moving_stddev),
+                                                          self.epsilon)))
+        return new_gamma, new_beta
 
     def compute_output_shape(self, input_shape):
         if not -len(input_shape) <= self.axis < len(input_shape):
