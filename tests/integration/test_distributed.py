@@ -194,6 +194,29 @@ def test_several_devices_in_one_process(runs, tmp_path, backend_name):
     assert_same_training(two_devices, single, ATOL["tensorflow"])
 
 
+def test_batch_norm_statistics_are_averaged_over_the_workers(tmp_path, backend_name):
+    """Each worker normalizes its shard with the shard's statistics, and the moving
+    statistics end as their average over the workers, on every worker (tensorflow's
+    strategies average them; torch does the same)."""
+    args = ("--batchnorm", "--epochs", "1")
+    out = tmp_path / "bn"
+    if backend_name == "torch":
+        rank0, rank1 = run_torchrun(out, *args)
+    else:
+        rank0, rank1 = run_tf_workers(out, *args)
+    for w0, w1 in zip(rank0["weights"], rank1["weights"]):
+        np.testing.assert_allclose(w0, w1, rtol=1e-6, atol=1e-7)
+    # momentum 0: the statistics of the last global batch (rows 160:200, no shuffling),
+    # whose two shards are rows 160:180 and 180:200
+    x = np.random.default_rng(0).normal(size=(200, 6)).astype("float32")
+    shards = (x[160:180], x[180:200])
+    _, _, moving_mean, moving_variance = (np.asarray(w) for w in rank0["weights"][:4])
+    np.testing.assert_allclose(moving_mean, np.mean([s.mean(0) for s in shards], 0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(moving_variance, np.mean([s.var(0) for s in shards], 0),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_api_errors_and_defaults(backend_name):
     import cornu
 

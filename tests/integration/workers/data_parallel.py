@@ -18,6 +18,8 @@ parser.add_argument("--epochs", type=int, default=3)
 parser.add_argument("--kill-at-step", type=int, default=None)
 parser.add_argument("--backup", default=None)
 parser.add_argument("--single", action="store_true", help="no distribution at all")
+parser.add_argument("--batchnorm", action="store_true",
+                    help="a BatchNormalization(momentum=0) on the inputs, no shuffling")
 parser.add_argument("--local-devices", type=int, default=0,
                     help="tensorflow: split the CPU into this many devices, one process")
 args = parser.parse_args()
@@ -44,8 +46,9 @@ y = (x @ rng.normal(size=(6, 3)) > 0).argmax(axis=1)  # 3 classes
 
 def build():
     cornu.utils.set_random_seed(42)
+    first = [layers.BatchNormalization(momentum=0.0)] if args.batchnorm else []
     model = cornu.Sequential([
-        layers.Input((6,)), layers.Dense(16, activation="relu"), layers.Dropout(0.0),
+        layers.Input((6,)), *first, layers.Dense(16, activation="relu"), layers.Dropout(0.0),
         layers.Dense(3, activation="softmax"),
     ])
     model.compile(optimizer=cornu.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
@@ -81,8 +84,8 @@ if distributed:
     devices = cornu.distribution.list_devices("cpu") if args.local_devices else None
     with cornu.distribution.DataParallel(devices=devices).scope() as strategy:
         model = build()
-    history = model.fit(x, y, batch_size=40, epochs=args.epochs, shuffle=True, verbose=0,
-                        callbacks=cbs, validation_data=(x[:50], y[:50]),
+    history = model.fit(x, y, batch_size=40, epochs=args.epochs, shuffle=not args.batchnorm,
+                        verbose=0, callbacks=cbs, validation_data=(x[:50], y[:50]),
                         distribution=strategy)
     evaluated = model.evaluate(x, y, batch_size=40, verbose=0, distribution=strategy)
 else:

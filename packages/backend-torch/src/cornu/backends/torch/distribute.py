@@ -9,6 +9,10 @@ weights are broadcast from process 0 once, and each step's gradients are summed
 over the processes in one flat all-reduce.  A shard's loss is weighted by its
 share of the global batch, so the summed gradient is exactly the gradient of the
 global batch's mean loss even when the last batch does not split evenly.
+State that layers update in the step from their shard alone (BatchNormalization's
+moving statistics: the float non-trainable variables) is averaged over the
+processes after each step, as tensorflow's strategies average it, so that every
+process holds the same model.
 """
 import contextlib
 import os
@@ -113,7 +117,17 @@ class DataParallelImpl:
         self._broadcast([v.value for v in model.trainable_variables])
         vars(model)["_step_primitives"] = self  # the core's step asks it for gradients
         step = _trainer.make_step(model._default_train_step, model, training=True)
-        return lambda batch: step((self.shard(batch),))
+        state = [v.value for v in model.non_trainable_variables
+                 if v.value.is_floating_point()]
+        if self.num_processes == 1 or not state:
+            return lambda batch: step((self.shard(batch),))
+
+        def train(batch):
+            logs = step((self.shard(batch),))
+            self._average(state)
+            return logs
+
+        return train
 
     def make_test_function(self, model):
         step = _trainer.make_step(model._default_test_step, model, training=False)
@@ -138,6 +152,17 @@ class DataParallelImpl:
             out.append(flat[start:start + g.numel()].view_as(g))
             start += g.numel()
         return aux, out
+
+    def _average(self, tensors):
+        """Each tensor replaced by its mean over the processes (one flat all-reduce)."""
+        with torch.no_grad():
+            flat = torch.cat([t.detach().reshape(-1).to(torch.float64) for t in tensors])
+            dist.all_reduce(flat)
+            flat /= self.num_processes
+            start = 0
+            for t in tensors:
+                t.copy_(flat[start:start + t.numel()].view_as(t))
+                start += t.numel()
 
     def _broadcast(self, params):
         """Process 0's values for ``params`` in every process (once, before training)."""
