@@ -44,8 +44,8 @@ def test_embedding_symbolic_weights_and_errors():
                          ({"input_dim": 2, "output_dim": 1.5}, "output_dim")]:
         with pytest.raises(ValueError, match=f"Embedding.*{word}"):
             layers.Embedding(**kwargs)
-    with pytest.raises(NotImplementedError, match="lora_rank"):
-        layers.Embedding(3, 2, lora_rank=2)
+    with pytest.raises(ValueError, match="Embedding.*lora_rank"):
+        layers.Embedding(3, 2, lora_rank=-2)
 
 
 def test_identity(ref, rng):

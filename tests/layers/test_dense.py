@@ -94,9 +94,9 @@ def test_dense_bad_units(units):
     assert "Dense" in str(err.value) and "units" in str(err.value) and repr(units) in str(err.value)
 
 
-def test_dense_lora_rejected():
-    with pytest.raises(NotImplementedError, match="lora_rank=4"):
-        layers.Dense(3, lora_rank=4)
+def test_dense_lora_rank_is_checked():
+    with pytest.raises(ValueError, match="Dense.*lora_rank"):
+        layers.Dense(3, lora_rank=0)
     assert layers.Dense(3, lora_rank=None).lora_rank is None
 
 

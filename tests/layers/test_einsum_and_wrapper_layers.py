@@ -44,8 +44,8 @@ def test_einsum_dense_gradients_symbolic_and_errors(rng, grads):
     with pytest.raises(ValueError, match="bias dimension 'z'"):
         layers.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="z")(
             np.zeros((2, 3), "float32"))
-    with pytest.raises(NotImplementedError, match="lora_rank"):
-        layers.EinsumDense("ab,bc->ac", output_shape=3, lora_rank=2)
+    with pytest.raises(ValueError, match="EinsumDense.*lora_rank"):
+        layers.EinsumDense("ab,bc->ac", output_shape=3, lora_rank=1.5)
 
 
 @pytest.mark.parametrize("tie_weights", [True, False])

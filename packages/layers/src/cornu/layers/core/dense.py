@@ -2,9 +2,10 @@
 from cornu import ops
 from cornu.layer import InputSpec, Layer
 from cornu.layers import _utils
+from cornu.layers.core._lora import LoRA, adapted
 
 
-class Dense(Layer):
+class Dense(LoRA, Layer):
     """A densely-connected layer: ``output = activation(dot(inputs, kernel) + bias)``.
 
     Works on inputs of any rank >= 2: the kernel contracts the last axis, so an
@@ -19,13 +20,20 @@ class Dense(Layer):
         kernel_regularizer, bias_regularizer: regularizers of the weights.
         activity_regularizer: regularizer of the output.
         kernel_constraint, bias_constraint: constraints applied after updates.
-        lora_rank, lora_alpha, quantization_config: accepted for Keras
-            compatibility; LoRA and quantization are not implemented, so any value
-            other than None raises.
+        lora_rank: enable LoRA of this rank when the layer builds (see
+            :meth:`enable_lora`: the kernel is frozen and a low-rank update trained).
+        lora_alpha: scales the LoRA update by ``lora_alpha / lora_rank`` (default
+            ``lora_rank``).
+        quantization_config: accepted for Keras compatibility; quantization is not
+            implemented, so any value other than None raises.
 
     Input shape: ``(batch, ..., input_dim)``.  Output shape: ``(batch, ..., units)``.
-    Weights, in order: ``kernel`` ``(input_dim, units)``, ``bias`` ``(units,)``.
+    Weights, in order: ``kernel`` ``(input_dim, units)``, ``bias`` ``(units,)``, and
+    with LoRA ``lora_kernel_a`` ``(input_dim, rank)``, ``lora_kernel_b``
+    ``(rank, units)``.
     """
+
+    kernel = adapted("kernel")
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -33,10 +41,7 @@ class Dense(Layer):
                  kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, quantization_config=None, **kwargs):
         _utils.check_positive_int(units, "units", "Dense")
-        _utils.reject_unsupported(
-            "Dense", lora_rank=lora_rank, lora_alpha=lora_alpha,
-            quantization_config=quantization_config,
-        )
+        _utils.reject_unsupported("Dense", quantization_config=quantization_config)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = units
         self.activation = _utils.get_activation(activation)
@@ -47,8 +52,7 @@ class Dense(Layer):
         self.bias_regularizer = _utils.get_regularizer(bias_regularizer)
         self.kernel_constraint = _utils.get_constraint(kernel_constraint)
         self.bias_constraint = _utils.get_constraint(bias_constraint)
-        self.lora_rank = None
-        self.lora_alpha = None
+        self._init_lora(lora_rank, lora_alpha)
         self.quantization_config = None
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
@@ -75,6 +79,7 @@ class Dense(Layer):
             self.bias = None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
+        self._build_lora()
 
     def call(self, inputs, training=None):
         return self.activation(ops.nn.dense(inputs, self.kernel, self.bias))
@@ -95,4 +100,5 @@ class Dense(Layer):
             "kernel_constraint": _utils.serialize_constraint(self.kernel_constraint),
             "bias_constraint": _utils.serialize_constraint(self.bias_constraint),
             "quantization_config": None,
+            **self._lora_config(),
         }

@@ -4,6 +4,7 @@ import re
 from cornu import ops
 from cornu.layer import InputSpec, Layer
 from cornu.layers import _utils
+from cornu.layers.core._lora import LoRA, adapted
 
 
 def analyze_einsum_string(equation, bias_axes, input_shape, output_shape):
@@ -87,7 +88,7 @@ def _analyze_split(groups, bias_axes, input_shape, output_shape, left_elided):
     return kernel_shape, bias_shape, output_shape
 
 
-class EinsumDense(Layer):
+class EinsumDense(LoRA, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``.
 
     Args:
@@ -99,11 +100,17 @@ class EinsumDense(Layer):
         bias_axes: the output letters that get a bias (None: no bias).
         kernel_initializer, bias_initializer: for the weights.
         kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint: for the weights.
-        lora_rank, lora_alpha, gptq_unpacked_column_size, quantization_config:
-            accepted for Keras compatibility; only None is supported.
+        lora_rank, lora_alpha: LoRA of this rank, enabled when the layer builds (see
+            :meth:`enable_lora`), its update scaled by ``lora_alpha / lora_rank``.
+        gptq_unpacked_column_size, quantization_config: accepted for Keras
+            compatibility; only None is supported.
 
-    Weights, in order: ``kernel`` (shape from the equation), ``bias``.
+    Weights, in order: ``kernel`` (shape from the equation), ``bias``, and with LoRA
+    ``lora_kernel_a`` (``kernel.shape[:-1] + (rank,)``), ``lora_kernel_b``
+    (``(rank, kernel.shape[-1])``).
     """
+
+    kernel = adapted("kernel")
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -111,8 +118,7 @@ class EinsumDense(Layer):
                  bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         _utils.reject_unsupported(
-            "EinsumDense", lora_rank=lora_rank, lora_alpha=lora_alpha,
-            gptq_unpacked_column_size=gptq_unpacked_column_size,
+            "EinsumDense", gptq_unpacked_column_size=gptq_unpacked_column_size,
             quantization_config=quantization_config,
         )
         if not isinstance(equation, str) or "->" not in equation or "," not in equation:
@@ -132,8 +138,7 @@ class EinsumDense(Layer):
         self.bias_regularizer = _utils.get_regularizer(bias_regularizer)
         self.kernel_constraint = _utils.get_constraint(kernel_constraint)
         self.bias_constraint = _utils.get_constraint(bias_constraint)
-        self.lora_rank = None
-        self.lora_alpha = None
+        self._init_lora(lora_rank, lora_alpha)
         self.gptq_unpacked_column_size = None
         self.quantization_config = None
 
@@ -159,6 +164,7 @@ class EinsumDense(Layer):
         else:
             self.bias = None
         self.built = True
+        self._build_lora()
 
     def call(self, inputs, training=None):
         x = ops.einsum(self.equation, inputs, self.kernel)
@@ -185,5 +191,6 @@ class EinsumDense(Layer):
             "kernel_constraint": _utils.serialize_constraint(self.kernel_constraint),
             "bias_constraint": _utils.serialize_constraint(self.bias_constraint),
             "quantization_config": None,
+            **self._lora_config(),
         })
         return cfg

@@ -2,9 +2,10 @@
 from cornu import ops
 from cornu.layer import Layer
 from cornu.layers import _utils
+from cornu.layers.core._lora import LoRA, adapted
 
 
-class Embedding(Layer):
+class Embedding(LoRA, Layer):
     """Turns indices in ``[0, input_dim)`` into vectors of size ``output_dim``.
 
     Args:
@@ -18,12 +19,19 @@ class Embedding(Layer):
             ``inputs != 0``.  Index 0 must then not be used as a real token.
         weights: an optional initial ``(input_dim, output_dim)`` array (or a list
             holding one), which builds the layer at once.
-        lora_rank, lora_alpha, quantization_config: accepted for Keras
-            compatibility; only None is supported.
+        lora_rank, lora_alpha: LoRA of this rank, enabled when the layer builds (see
+            :meth:`enable_lora`: the matrix is frozen and a low-rank update
+            ``lora_embeddings_a @ lora_embeddings_b`` trained), scaled by
+            ``lora_alpha / lora_rank``.
+        quantization_config: accepted for Keras compatibility; only None is supported.
 
     Input shape: any integer tensor ``(batch, ...)``.  Output shape:
     ``(batch, ..., output_dim)``.
     """
+
+    _lora_target = "embeddings"
+    _lora_names = ("lora_embeddings_a", "lora_embeddings_b")
+    embeddings = adapted("embeddings")
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -31,9 +39,9 @@ class Embedding(Layer):
                  **kwargs):
         _utils.check_positive_int(input_dim, "input_dim", "Embedding")
         _utils.check_positive_int(output_dim, "output_dim", "Embedding")
-        _utils.reject_unsupported("Embedding", lora_rank=lora_rank, lora_alpha=lora_alpha,
-                                  quantization_config=quantization_config)
+        _utils.reject_unsupported("Embedding", quantization_config=quantization_config)
         super().__init__(**kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = _utils.get_initializer(embeddings_initializer)
@@ -57,6 +65,7 @@ class Embedding(Layer):
             constraint=self.embeddings_constraint, trainable=True,
         )
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         inputs = ops.convert_to_tensor(inputs)
@@ -83,5 +92,6 @@ class Embedding(Layer):
             "embeddings_constraint": _utils.serialize_constraint(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
+            **self._lora_config(),
         })
         return cfg
