@@ -252,10 +252,10 @@ def test_cli_marks_the_backend_cornu_backend_selects(backend_name):
 
 
 def test_cli_says_the_selected_backend_is_not_installed():
-    result = _cli(CORNU_BACKEND="jax")
+    result = _cli(CORNU_BACKEND="mxnet")
     assert result.returncode == 0, result.stderr
-    assert ("  'jax', selected by CORNU_BACKEND, is not installed: pip install "
-            "cornu-backend-jax") in result.stdout
+    assert ("  'mxnet', selected by CORNU_BACKEND, is not installed: pip install "
+            "cornu-backend-mxnet") in result.stdout
     assert "(selected" not in result.stdout
 
 

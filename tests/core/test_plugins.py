@@ -125,9 +125,9 @@ def test_missing_family_message_mechanism(monkeypatch):
 
 
 def test_unknown_backend_is_a_clear_error():
-    result = _run("import cornu; cornu.ops.add(1, 2)", CORNU_BACKEND="jax")
+    result = _run("import cornu; cornu.ops.add(1, 2)", CORNU_BACKEND="mxnet")
     assert result.returncode != 0
-    assert "The cornu backend 'jax' is not installed" in result.stderr
+    assert "The cornu backend 'mxnet' is not installed" in result.stderr
     assert "torch" in result.stderr  # lists what is installed
 
 

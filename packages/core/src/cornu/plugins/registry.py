@@ -71,7 +71,7 @@ class Registry:
         conflicts = []
         for kind, hook_name in hookspecs.REGISTER_HOOKS.items():
             hook = getattr(pm.hook, hook_name)
-            for impl in reversed(hook.get_hookimpls()):  # registration order
+            for impl in hook.get_hookimpls():  # registration order (cornu-core first)
                 staged = []
                 try:
                     impl.function(register=self._stager(kind, impl.plugin_name, staged))
