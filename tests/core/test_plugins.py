@@ -47,8 +47,13 @@ def test_duplicate_name_names_both_distributions():
         with pytest.raises(registry.RegistrationError) as info:
             registry.get("activation", "relu")
         message = str(info.value)
-        assert "cornu-core" in message and "conflicting-plugin" in message
         assert "'relu'" in message
+        # the registrations run in registration order: cornu-core's comes first
+        assert message.index("cornu-core") < message.index("conflicting-plugin")
+        tables, conflicts = registry.collect()
+        assert [(c.first, c.second) for c in conflicts] == [("cornu-core",
+                                                             "conflicting-plugin")]
+        assert tables["activation"]["relu"].obj is cornu.activations.relu  # first stays
     finally:
         manager.unregister_plugin("conflicting-plugin")
     assert registry.get("activation", "relu") is cornu.activations.relu
