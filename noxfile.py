@@ -52,7 +52,8 @@ PACKAGES: dict[str, dict] = {
     "core": {"needs": [], "modules": ["cornu"]},
     "layers": {"needs": ["core"], "modules": ["cornu.layers"]},
     "optimizers": {"needs": ["core"], "modules": ["cornu.optimizers"]},
-    "metrics": {"needs": ["core"], "modules": ["cornu.metrics", "cornu.losses"]},
+    "metrics": {"needs": ["core"], "modules": ["cornu.metrics", "cornu.losses",
+                                                   "cornu.distillation"]},
     "callbacks": {"needs": ["core"], "modules": ["cornu.callbacks"]},
     "datasets": {"needs": ["core"], "modules": ["cornu.datasets"]},
     "applications": {"needs": ["core", "layers"], "modules": ["cornu.applications"]},
@@ -86,6 +87,10 @@ ENTRY_POINTS: dict[str, dict[str, dict[str, str]]] = {
     "backend-tf": {"cornu.backends": {"tensorflow": "cornu.backends.tensorflow"}},
 }
 
+#: Files a wheel ships at the site-packages root, outside its modules (cornu-core's .pth
+#: honours CORNU_ALIAS_KERAS=1 at interpreter start-up: the alias for a whole test suite).
+ROOT_FILES: dict[str, list[str]] = {"core": ["zz-cornu-alias-keras.pth"]}
+
 #: Extras the per-package sessions install with a wheel (cornu-callbacks' TensorBoard
 #: writer needs the optional `tensorboard` package, which its tests read files back with).
 EXTRAS = {"backend-tf": "[cpu]", "callbacks": "[tensorboard]"}
@@ -95,7 +100,10 @@ TEST_DEPS = ["pytest"]
 #: The integration sessions spread the whole suite over the machine's cores.
 PARALLEL_DEPS = ["pytest-xdist"]
 REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard", "import-linter",
-                  "keras-tuner"]  # a Keras-based library, run on cornu through the alias
+                  "keras-tuner",  # a Keras-based library, run on cornu through the alias
+                  "safetensors",  # reads and writes the files of save_weights(".safetensors")
+                  "opencv-python-headless",  # keras.visualization draws with it
+                  "pillow"]  # decodes TensorBoard's weight images
 #: What the documentation site is built with (session `docs`; versions in constraints.txt).
 DOCS_DEPS = ["mkdocs", "mkdocs-material", "mkdocstrings[python]", "ruff"]  # ruff: signatures
 
@@ -327,6 +335,10 @@ def _check_wheel_contents(session: nox.Session, wheels: dict[str, Path]) -> None
                 problems.append(f"{wheel.name} ships cornu/__init__.py (only cornu-core may)")
             if "cornu/backends/__init__.py" in names:
                 problems.append(f"{wheel.name} ships cornu/backends/__init__.py (must not exist)")
+            at_root = sorted(n for n in names if "/" not in n)
+            if at_root != sorted(ROOT_FILES.get(pkg, [])):
+                problems.append(f"{wheel.name} has {at_root} at the site-packages root, "
+                                f"expected {sorted(ROOT_FILES.get(pkg, []))}")
             for module in PACKAGES[pkg]["modules"]:
                 typed = module.replace(".", "/") + "/py.typed"
                 if typed not in names:
@@ -362,6 +374,9 @@ def wheels(session: nox.Session) -> None:
     check(session, "import-light")
     check(session, "missing-family", "layers")
     check(session, "no-backend")
+    # The wheel's .pth: CORNU_ALIAS_KERAS=1 makes `import keras` cornu at start-up.
+    session.run("python", "-c", "import keras; assert keras.__name__ == 'cornu', keras",
+                env={"CORNU_ALIAS_KERAS": "1"})
 
     # Everything + the torch backend (a bare cornu-backend-tf: no TensorFlow gets pulled in).
     pip_install(session, *(str(w) for p, w in built.items() if p != "core"))
@@ -563,3 +578,40 @@ def fuzz(session: nox.Session) -> None:
     for backend in BACKEND_PACKAGE:
         run_pytest(session, [TESTS_DIR / "integration" / "test_fuzz_loading.py"], backend,
                    report=f"{session.name}-{backend}")
+
+
+# --------------------------------------------------------------------------------------
+# peers: Keras-based libraries' own test suites, on Keras 3 and on cornu (not default)
+# --------------------------------------------------------------------------------------
+#: The releases whose suites run (scripts/peers.py knows their tests), and what they
+#: need at run time.  They install without their declared dependencies: keras-tcn
+#: declares tensorflow-macos, keras-hub tensorflow-text, which would pull the full
+#: tensorflow next to tensorflow-cpu (tensorflow-text itself runs on tensorflow-cpu).
+PEER_LIBRARIES = ["keras-tuner", "keras-rs", "keras-hub", "scikeras", "keras-tcn",
+                  "tensorflow-text"]
+PEER_DEPS = [
+    "keras", "torch", "tensorflow-cpu", "pytest",
+    "kt-legacy", "requests", "packaging", "portpicker", "pandas", "scikit-learn", "scipy",
+    "ml-dtypes", "absl-py", "rich", "regex", "kagglehub", "kagglesdk", "sentencepiece",
+    "tokenizers", "grain", "h5py", "numpy",
+]
+
+
+@nox.session(default=False)
+def peers(session: nox.Session) -> None:
+    """KerasTuner, KerasRS, KerasHub (bert, resnet, layers), SciKeras and keras-tcn: their
+    own test suites with Keras 3 and with cornu (CORNU_ALIAS_KERAS=1), torch and
+    tensorflow; a table of passes.  `-- CHECKOUTS [scripts/peers.py options]`: CHECKOUTS
+    holds checkouts of the libraries' repositories at the released tags (their tests
+    ship in no wheel; see scripts/peers.py)."""
+    if not session.posargs:
+        session.error("usage: nox -s peers -- CHECKOUTS [scripts/peers.py options]")
+    wheels = build_wheels(session, PACKAGES)
+    reqs = [wheel_req(p, w, "[cpu]" if p == "backend-tf" else "") for p, w in wheels.items()]
+    pip_install(session, *reqs, *PEER_DEPS)
+    pip_install(session, "--no-deps", *PEER_LIBRARIES)
+    work = Path(session.create_tmp()).resolve() / "peers"
+    checkouts, *rest = session.posargs
+    session.run("python", str(ROOT / "scripts" / "peers.py"), str(Path(checkouts).resolve()),
+                "--work", str(work), *rest,
+                env={"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})

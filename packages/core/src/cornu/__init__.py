@@ -45,6 +45,7 @@ _FAMILIES = {
     "callbacks": "cornu-callbacks",
     "datasets": "cornu-datasets",
     "applications": "cornu-applications",
+    "distillation": "cornu-metrics",  # keras.distillation: built on the losses
 }
 
 
@@ -85,6 +86,8 @@ _CORE_SUBMODULES = (
     "ops", "activations", "initializers", "regularizers", "constraints",
     "utils", "saving", "random", "backend", "plugins", "models", "engine",
     "dtype_policies", "mixed_precision", "export", "distribution", "preprocessing",
+    "visualization",
+    "wrappers", "legacy",
 )
 # Top-level names (as in Keras) that live in a lazily imported core submodule.  The
 # engine classes are among them: defining Layer and Variable mixes in the backend's
@@ -97,7 +100,10 @@ _LAZY_NAMES = {"Variable": "variables", "Layer": "layer", "InputSpec": "layer",
                "alias_keras": "_alias",  # cornu.alias_keras(): `import keras` -> cornu
                "Initializer": "initializers", "Regularizer": "regularizers",
                "name_scope": "naming",
-               "remat": "rematerialization", "RematScope": "rematerialization"}
+               "remat": "rematerialization", "RematScope": "rematerialization",
+               # stateless execution and device placement (cornu.scopes)
+               "StatelessScope": "scopes", "SymbolicScope": "scopes", "device": "scopes",
+               "Function": "symbolic", "Operation": "symbolic"}
 # Top-level Keras names whose class lives in a family (resolved on first use, so that a
 # missing family names its distribution).
 _FAMILY_NAMES = {"Optimizer": "optimizers", "Loss": "losses", "Metric": "metrics"}

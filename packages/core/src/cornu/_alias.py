@@ -31,6 +31,17 @@ Rules:
   maps onto ``cornu._tf_keras`` (cornu's names; a ``backend`` with TF-Keras's legacy
   functions too), as it maps ``from tensorflow.keras import ...``.
 * Calling it twice is harmless.
+
+Two more ways to switch it on, for programs and test suites that are not changed:
+
+* ``cornu run script.py args...`` / ``cornu run -m module args...`` (``cornu.cli``):
+  the alias, then the script or module run as ``__main__`` with ``sys.argv`` as
+  ``python`` would set it; ``CORNU_ALIAS_KERAS=1`` is set for its child processes.
+* ``CORNU_ALIAS_KERAS=1`` in the environment: cornu-core's wheel ships a ``.pth``
+  (``zz-cornu-alias-keras.pth`` at the site-packages root) whose line calls
+  ``_alias_from_environment()`` at interpreter start-up when the variable is set, so
+  every Python process of the environment (pytest and its workers, subprocesses) is
+  aliased.  Unset, the line costs an ``import os``.
 """
 import importlib
 import importlib.abc
@@ -66,6 +77,14 @@ _KERAS_SRC = {
     "trainers.data_adapters.data_adapter_utils": "engine.data_adapters",
     "trainers.data_adapters": "engine",  # a package (its module is mapped above)
     "trainers": "engine",
+    # KerasHub: in_grain_data_pipeline (names no public cornu module holds)
+    "utils.backend_utils": "_keras_src",
+    # SciKeras's tests: isinstance(v, KerasVariable)
+    "backend.common.variables": "_keras_src",
+    "backend.common": "_keras_src",  # a package (its module is mapped above)
+    # KerasRS: keras.src.utils.tracking.no_automatic_dependency_tracking (an attribute
+    # chain after a plain `import keras`: see KerasAliasFinder.exec_module)
+    "utils.tracking": "_keras_src",
 }
 
 
@@ -92,6 +111,37 @@ def _target_name(fullname):
     return None
 
 
+def _complete_src_package(module, path):
+    """``keras.src.<path>`` (cornu's ``module``) as a package whose mapped children
+    (``_KERAS_SRC``) can be imported, and reached as attributes after a plain ``import
+    keras`` (``keras.src.utils.tracking.X``), as they can in Keras."""
+    children = {key[len(path) + 1:].split(".")[0] for key in _KERAS_SRC
+                if key.startswith(path + ".")}
+    if not children:
+        return
+    if not hasattr(module, "__path__"):
+        # A plain module (keras.src.backend is cornu.backend): the import system
+        # imports a child only from a package, so it gets an empty __path__ (this
+        # finder answers for the children).
+        module.__path__ = []
+    for child in sorted(children):
+        if not hasattr(module, child):
+            # What ``import keras.src.<path>.<child>`` binds on its parent, done now.
+            setattr(module, child, importlib.import_module(
+                f"{_KERAS_SRC_PARENT}.{path}.{child}"))
+
+
+def _src_getattr(name):
+    """``keras.src.<name>`` as an attribute of ``keras.src``: imports that module."""
+    if name.startswith("__"):
+        raise AttributeError(f"module {_KERAS_SRC_PARENT!r} has no attribute {name!r}")
+    try:
+        return importlib.import_module(f"{_KERAS_SRC_PARENT}.{name}")
+    except ModuleNotFoundError as err:
+        raise AttributeError(
+            f"module {_KERAS_SRC_PARENT!r} has no attribute {name!r} ({err})") from None
+
+
 class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Resolves ``keras`` and ``keras.*`` to the already imported ``cornu`` modules.
 
@@ -105,6 +155,9 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module = type(sys)(fullname, "a Keras path onto cornu (cornu.alias_keras())")
             module.__path__ = []
             module.__cornu_alias__ = True  # the alias's own: not a real Keras
+            if fullname == _KERAS_SRC_PARENT:
+                # ``keras.src.saving.X`` as attributes (KerasHub, KerasRS write them so)
+                module.__getattr__ = _src_getattr
             spec = importlib.util.spec_from_loader(fullname, self, is_package=True)
             spec.loader_state = (module, None)
             return spec
@@ -140,6 +193,8 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if (alias_spec is not None and alias_spec.loader is self
                 and alias_spec.loader_state[1] is not None):
             module.__spec__ = alias_spec.loader_state[1]
+            if alias_spec.name.startswith(_KERAS_SRC_PARENT + "."):
+                _complete_src_package(module, alias_spec.name[len(_KERAS_SRC_PARENT) + 1:])
 
 
 def _finder():
@@ -211,4 +266,35 @@ def alias_keras():
     # as keras.X through the finder; keras itself is bound now so that a
     # later ``import keras`` cannot race with another finder.
     sys.modules.setdefault(_ALIAS, cornu)
+    # ``keras.src`` is an attribute of a real ``keras`` (its __init__ imports from it):
+    # libraries write ``keras.src.saving.saving_lib.X`` after a plain ``import keras``.
+    importlib.import_module(_KERAS_SRC_PARENT)
     return cornu
+
+
+#: The environment switch that cornu-core's ``.pth`` honours at interpreter start-up.
+ENV_SWITCH = "CORNU_ALIAS_KERAS"
+_OFF = ("", "0", "false", "no", "off")
+
+
+def _switched_on(environ=None):
+    """Whether ``CORNU_ALIAS_KERAS`` asks for the alias ("1", "true", ...; not "0")."""
+    value = (os.environ if environ is None else environ).get(ENV_SWITCH, "")
+    return value.strip().lower() not in _OFF
+
+
+def _alias_from_environment():
+    """``alias_keras()`` when ``CORNU_ALIAS_KERAS`` is on (the ``.pth`` calls this).
+
+    A process that asked for the alias and cannot have it does not start: the error
+    is a ``SystemExit`` naming the variable (``site`` would only print an ordinary
+    exception and go on with the real Keras).
+    """
+    if not _switched_on():
+        return None
+    try:
+        return alias_keras()
+    except Exception as err:
+        raise SystemExit(
+            f"{ENV_SWITCH}={os.environ.get(ENV_SWITCH)!r}: cornu.alias_keras() failed at "
+            f"start-up: {type(err).__name__}: {err}") from err

@@ -588,6 +588,12 @@ _MEMBERS = [
          "cornu.Variable runs its initializer and calls make_variable, so that a variable "
          "first created inside a compiled step or a symbolic trace is created eagerly "
          "(TensorFlow: tf.init_scope)", used_by="cornu.variables"),
+    Part("core.device_scope", "function", False, "(device_name)", "a context manager "
+         "placing the tensors and variables created inside it on ``device_name`` "
+         "(``\"cpu\"``, ``\"cpu:0\"``, ``\"gpu:0\"``; ``\"gpu\"`` is the framework's "
+         "accelerator) and making ``device_name()`` answer it; an invalid name is a "
+         "ValueError; without it ``cornu.device`` accepts only the device the backend "
+         "already uses", keras="keras.device", used_by="cornu.device"),
     # trainer
     Part("trainer.value_and_grad", "function", True, "(fn, variables)", "``fn()`` returns "
          "``(target, aux)``; returns ``(aux, gradients of target w.r.t. variables)`` (a "

@@ -17,14 +17,23 @@ specification (``cornu.backend_spec.check_backend(module, deep=True)``: each
 namespace imported, each part and signature compared, in a fresh process per
 backend with ``CORNU_BACKEND`` set to it), prints what it found, and exits 1 when a
 backend does not meet the spec.
+
+``cornu run script.py args...`` and ``cornu run -m module args...`` run a program with
+``import keras`` giving cornu: ``cornu.alias_keras()`` first, then the script or module
+as ``__main__`` (``runpy``), with ``sys.argv`` and ``sys.path[0]`` as ``python script.py``
+/ ``python -m module`` set them.  ``CORNU_ALIAS_KERAS=1`` is set in the environment too,
+so the processes the program starts (pytest's workers, subprocesses) are aliased by
+cornu-core's ``.pth`` as well.
 """
 import argparse
 import importlib.util
 import json
 import os
+import runpy
 import subprocess
 import sys
 import warnings
+import zipfile
 from importlib import metadata
 
 _CHECK_TIMEOUT = 600  # seconds for one backend's deep check (it imports the framework)
@@ -225,9 +234,76 @@ def _plugins(args):
     return 0
 
 
+_RUN_USAGE = """usage: cornu run script.py [args ...]
+       cornu run -m module [args ...]
+
+Run a Python program with `import keras` giving cornu (cornu.alias_keras() first): the
+script or module runs as __main__, with sys.argv as python would set it.  The
+environment gets CORNU_ALIAS_KERAS=1, so the processes it starts are aliased too."""
+
+
+def _set_path0(entry):
+    """Put ``entry`` where python puts the program's folder: in place of the ``cornu``
+    command's own ``sys.path[0]`` (nothing there under ``-P`` / ``PYTHONSAFEPATH``)."""
+    if getattr(sys.flags, "safe_path", False):
+        return
+    sys.path[0:1] = [entry]
+
+
+def _run(argv):
+    """``cornu run``: the alias, then the program as ``python`` would run it."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_RUN_USAGE, file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    module = None
+    if argv[0] == "-m":
+        if len(argv) < 2:
+            print("cornu run: -m needs a module name\n" + _RUN_USAGE, file=sys.stderr)
+            return 2
+        module, rest = argv[1], argv[2:]
+    elif argv[0].startswith("-m"):  # python's -mmodule
+        module, rest = argv[0][2:], argv[1:]
+    elif argv[0].startswith("-"):
+        print(f"cornu run: unknown option {argv[0]!r}\n" + _RUN_USAGE, file=sys.stderr)
+        return 2
+    else:
+        script, rest = argv[0], argv[1:]
+
+    from cornu._alias import ENV_SWITCH, alias_keras
+
+    alias_keras()
+    os.environ[ENV_SWITCH] = "1"  # child processes: cornu-core's .pth aliases them
+    if module is not None:
+        # python -m: sys.path[0] is the working directory; runpy sets sys.argv[0] to
+        # the module's file once it is found.
+        _set_path0(os.getcwd())
+        sys.argv = [module, *rest]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    else:
+        if not os.path.exists(script):
+            print(f"cornu run: can't open file {script!r}: no such file", file=sys.stderr)
+            return 2
+        # python script.py: sys.path[0] is the script's folder (the path itself for a
+        # folder or a zip file with a __main__.py); sys.argv[0] is the path as given.
+        if os.path.isdir(script) or zipfile.is_zipfile(script):
+            _set_path0(os.path.abspath(script))
+        else:
+            _set_path0(os.path.dirname(os.path.realpath(script)))
+        sys.argv = [script, *rest]
+        runpy.run_path(script, run_name="__main__")
+    return 0
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "run":
+        # Not argparse: everything after the script or module is the program's own.
+        return _run(argv[1:])
     parser = argparse.ArgumentParser(prog="cornu", description="cornu command-line tools")
     sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", add_help=False,
+                   help="run a script (cornu run script.py ...) or a module (cornu run -m "
+                        "module ...) with `import keras` giving cornu")
     plugins = sub.add_parser(
         "plugins",
         help="list cornu-core, backends, plugins (what each registered), failures, conflicts",

@@ -6,12 +6,15 @@ import numpy as np
 from cornu import config as _config
 from cornu import naming, tree
 from cornu import rematerialization as _rematerialization
+from cornu import scopes as _scopes
 from cornu.backend import mixin_base
 from cornu.dtype_policies import policy as _policies
 from cornu.dtypes import is_float_dtype
 from cornu.engine import traceback_utils as _traceback_utils
 from cornu.symbolic import KerasTensor, Node, any_symbolic
 from cornu.variables import Variable, autocast_scope
+
+_stateless_open = _scopes._open_stateless  # open StatelessScopes (any thread): one read
 
 _UNSET = object()
 
@@ -547,14 +550,43 @@ class Layer(_LayerBase):
 
     # -- losses ----------------------------------------------------------------
     def add_loss(self, loss):
-        """Add a (scalar) loss tensor; collected in ``losses`` for the current call."""
+        """Add a (scalar) loss tensor; collected in ``losses`` for the current call.
+
+        Inside a ``cornu.StatelessScope`` the loss goes to the scope (``scope.losses``)
+        when it collects losses, and is dropped otherwise (as in Keras)."""
         _added_losses[0] = True
+        if _stateless_open[0]:
+            scope = _scopes.get_stateless_scope()
+            if scope is not None:
+                if scope.collect_losses:
+                    ids = self._scope_loss_ids()
+                    for x in tree.flatten(loss):
+                        scope.add_loss(x)
+                        ids.add(id(x))
+                return
         self._losses.append(loss)
+
+    def _scope_loss_ids(self):
+        """The ids of the losses this layer added to stateless scopes."""
+        ids = self.__dict__.get("_loss_ids")
+        if ids is None:
+            ids = set()
+            object.__setattr__(self, "_loss_ids", ids)
+        return ids
+
+    def _own_losses(self):
+        scope = _scopes.get_stateless_scope() if _stateless_open[0] else None
+        if scope is None:
+            return list(self._losses)
+        ids = self.__dict__.get("_loss_ids") or ()
+        return [x for x in scope.losses if id(x) in ids]
 
     @property
     def losses(self):
-        """Losses added in the last call plus the regularization losses of the weights."""
-        out = list(self._losses)
+        """Losses added in the last call plus the regularization losses of the weights
+        (inside a ``cornu.StatelessScope``: the losses added there, and the
+        regularization of the values the scope gives the weights)."""
+        out = self._own_losses()
         for w in self._trainable_variables + self._non_trainable_variables:
             reg = getattr(w, "regularizer", None)
             if reg is not None:
@@ -564,6 +596,13 @@ class Layer(_LayerBase):
         return out
 
     def _clear_losses(self):
+        if _stateless_open[0]:
+            scope = _scopes.get_stateless_scope()
+            ids = self.__dict__.get("_loss_ids")
+            if scope is not None and ids:
+                if scope.collect_losses:
+                    scope.losses[:] = [x for x in scope.losses if id(x) not in ids]
+                ids.clear()
         if self._losses:
             self._losses.clear()
         for layer in self._layers:
@@ -604,7 +643,8 @@ class Layer(_LayerBase):
                 lambda x: x.shape if isinstance(x, KerasTensor) else x, args[0]
             )
             return _shapes_to_tensors(self.compute_output_shape(shapes), self.compute_dtype)
-        return _backend().core.compute_output_spec(self.call, *args, **kwargs)
+        with _scopes.SymbolicScope():
+            return _backend().core.compute_output_spec(self.call, *args, **kwargs)
 
     # -- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -863,8 +903,9 @@ class Layer(_LayerBase):
             out_masks = previous
         else:
             try:
-                out_masks = _backend().core.compute_output_spec(self.compute_mask, first,
-                                                                previous)
+                with _scopes.SymbolicScope():
+                    out_masks = _backend().core.compute_output_spec(self.compute_mask,
+                                                                    first, previous)
             except Exception:  # the symbolic mask is informational; real calls recompute it
                 return
         if out_masks is None:
@@ -877,6 +918,74 @@ class Layer(_LayerBase):
         raise NotImplementedError(
             f"Layer {type(self).__name__} does not implement call()"
         )  # abstract: every concrete layer defines call
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Call the layer without side effects (``keras.Layer.stateless_call``).
+
+        Runs ``call(*args, **kwargs)`` in a ``cornu.StatelessScope`` where the layer's
+        ``trainable_variables`` read as the given values, and so do its
+        ``non_trainable_variables``; what the call assigns to the latter (a
+        BatchNormalization's moving statistics) comes back instead of being applied.
+        Differentiating the outputs with respect to the given values (``torch.autograd``,
+        ``tf.GradientTape``) gives the gradients a functional training step needs.
+
+        Args:
+            trainable_variables: the values of ``self.trainable_variables``, in order.
+            non_trainable_variables: the values of ``self.non_trainable_variables``.
+            *args, **kwargs: what ``call`` takes (``training=True`` is passed on, and
+                the nested layers inherit it).
+            return_losses: also return the losses the call added (``add_loss``, the
+                nested layers' activity regularizers) and the weights' regularization.
+
+        Returns:
+            ``(outputs, non_trainable_variables)``, or ``(outputs,
+            non_trainable_variables, losses)`` with ``return_losses``.  The layer's
+            variables are unchanged.
+        """
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {type(self).__name__} must be built (i.e. its "
+                "variables must have been already created). You can build it by calling "
+                "it on some data.")
+        own_trainable = self.trainable_variables
+        own_non_trainable = self.non_trainable_variables
+        if len(trainable_variables) != len(own_trainable):
+            raise ValueError(
+                "Argument `trainable_variables` must be a list of tensors corresponding "
+                f"1:1 to {type(self).__name__}().trainable_variables. Received list with "
+                f"length {len(trainable_variables)}, but expected {len(own_trainable)} "
+                "variables.")
+        if len(non_trainable_variables) != len(own_non_trainable):
+            raise ValueError(
+                "Argument `non_trainable_variables` must be a list of tensors "
+                f"corresponding 1:1 to {type(self).__name__}().non_trainable_variables. "
+                f"Received list with length {len(non_trainable_variables)}, but expected "
+                f"{len(own_non_trainable)} variables.")
+        mapping = (list(zip(own_trainable, trainable_variables))
+                   + list(zip(own_non_trainable, non_trainable_variables)))
+        losses = None
+        with _scopes.StatelessScope(state_mapping=mapping,
+                                    collect_losses=return_losses) as scope:
+            call = self.call
+            if self._remat_mode is not None:
+                call = _rematerialization.rematerialized_call(self, call, args, kwargs)
+            if _context.training is _UNSET:
+                # The nested layers inherit the training flag, as under __call__.
+                training = kwargs.get("training")
+                _context.training = bool(training) if training is not None else False
+                try:
+                    outputs = call(*args, **kwargs)
+                finally:
+                    _context.training = _UNSET
+            else:
+                outputs = call(*args, **kwargs)
+            if return_losses:
+                losses = self.losses
+        non_trainable_values = [scope.get_current_value(v) for v in own_non_trainable]
+        if return_losses:
+            return outputs, non_trainable_values, losses
+        return outputs, non_trainable_values
 
     # -- symbolic inputs and outputs (the layer's calls in Functional graphs) --------
     @property

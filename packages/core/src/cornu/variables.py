@@ -4,6 +4,7 @@ import contextlib
 import numpy as np
 
 from cornu import config
+from cornu import scopes as _scopes
 from cornu.backend import mixin_base
 from cornu.dtypes import is_float_dtype
 
@@ -11,12 +12,27 @@ from cornu.dtypes import is_float_dtype
 #: (``[None]`` outside such a call).  ``Layer.__call__`` sets it; ``Variable.value``
 #: reads it, so one global read is all autocasting costs a float32 model.
 autocast_scope = [None]
+#: How many ``cornu.StatelessScope``s are open (in any thread): the one check a variable
+#: read or assign pays for stateless execution while none is (``cornu.scopes``).
+_stateless_open = _scopes._open_stateless
+_scope_state = _scopes._state
 
 
 def _backend():
     from cornu.backend import get_backend
 
     return get_backend()
+
+
+_CREATED_IN_SCOPE = (
+    "You are attempting to create a variable while in a stateless scope. This is "
+    "disallowed. Make sure that all variables are created before you start using your "
+    "layer/model objects.\n\nIn some cases, you might be seeing this error because you "
+    "need to implement a `def build(self, input_shape)` method on your layer/model, "
+    "which will create its variables.\n\nIn some other cases, you might be seeing this "
+    "error because you are instantiating a `Variable` and assigning it to a layer "
+    "without going through self.add_variable()/self.add_weight(). Always prefer using "
+    "these methods (with a `shape` and `initializer` argument).")
 
 
 class Variable(mixin_base("Variable")):
@@ -49,6 +65,9 @@ class Variable(mixin_base("Variable")):
             raise ValueError(
                 f"Variable name must be a string without '/', received {name!r}"
             )
+        if (_stateless_open[0] and _scope_state.stateless is not None
+                and not callable(initializer)):
+            raise ValueError(_CREATED_IN_SCOPE)
         init_scope = getattr(backend.core, "init_scope", contextlib.nullcontext)
         if callable(initializer):
             if shape is None:
@@ -89,11 +108,32 @@ class Variable(mixin_base("Variable")):
     @property
     def value(self):
         """The native variable; inside a mixed-precision layer's ``call``, a float
-        variable with ``autocast=True`` reads as a tensor cast to the compute dtype."""
+        variable with ``autocast=True`` reads as a tensor cast to the compute dtype.
+        Inside a ``cornu.StatelessScope`` that maps (or has recorded a new value for)
+        the variable, that value instead."""
+        if _stateless_open[0]:
+            scope = _scope_state.stateless
+            if scope is not None:
+                mapped = scope.state_mapping.get(id(self))
+                if mapped is not None:
+                    dtype = autocast_scope[0]
+                    if dtype is None or not self._autocast_float:
+                        return mapped
+                    return self._core.cast(mapped, dtype)
         dtype = autocast_scope[0]
         if dtype is None or not self._autocast_float:
             return self._value
         return self._core.cast(self._value, dtype)
+
+    def _current(self):
+        """The value without autocasting: the stateless scope's, else the native variable."""
+        if _stateless_open[0]:
+            scope = _scope_state.stateless
+            if scope is not None:
+                mapped = scope.state_mapping.get(id(self))
+                if mapped is not None:
+                    return mapped
+        return self._value
 
     @property
     def autocast(self):
@@ -127,19 +167,33 @@ class Variable(mixin_base("Variable")):
         self._core.set_trainable(self._value, self._trainable)
 
     # -- mutation ---------------------------------------------------------
+    # Inside a ``cornu.StatelessScope`` the new value is recorded in the scope (and
+    # returned); the variable is left as it is.
     def assign(self, value):
+        if _stateless_open[0]:
+            scope = _scope_state.stateless
+            if scope is not None:
+                return scope._assign(self, value)
         return self._core.assign(self._value, value)
 
     def assign_add(self, value):
+        if _stateless_open[0]:
+            scope = _scope_state.stateless
+            if scope is not None:
+                return scope._assign_delta(self, value, 1)
         return self._core.assign_add(self._value, value)
 
     def assign_sub(self, value):
+        if _stateless_open[0]:
+            scope = _scope_state.stateless
+            if scope is not None:
+                return scope._assign_delta(self, value, -1)
         return self._core.assign_sub(self._value, value)
 
     def numpy(self):
         """The value as a new numpy array: a snapshot, as in Keras (torch's own
         ``Tensor.numpy()`` would share memory with the live weights)."""
-        return np.array(self._core.convert_to_numpy(self._value))
+        return np.array(self._core.convert_to_numpy(self._current()))
 
     def __array__(self, dtype=None, copy=None):
         arr = np.asarray(self.numpy())
@@ -197,6 +251,6 @@ class Variable(mixin_base("Variable")):
     __ge__ = _op("greater_equal")
 
     def __getitem__(self, index):
-        return self._value[index]
+        return self._current()[index]
 
     del _op, _rop

@@ -9,5 +9,7 @@ from cornu.dtype_policies.policy import (
     serialize,
     set_dtype_policy,
 )
+from cornu.dtype_policies.policy_map import DTypePolicyMap
 
-__all__ = ["DTypePolicy", "FloatDTypePolicy", "deserialize", "get", "serialize"]
+__all__ = ["DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "deserialize", "get",
+           "serialize"]

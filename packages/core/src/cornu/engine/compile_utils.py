@@ -428,16 +428,18 @@ class CompileMetrics:
         self._set_log_names(len(output_names) > 1)
 
     def _set_log_names(self, prefixed):
-        """Keras 3's log names (``CompileMetrics.result``), set as the metrics' names.
+        """Keras 3's log names (``CompileMetrics.result``), one per entry.
 
         With several outputs a name gets the output's name as prefix
         (``out_a_accuracy``).  A name already taken gets ``_1``, ``_2``, ...; a
-        weighted metric's gets ``weighted_`` first (``weighted_accuracy``).
+        weighted metric's gets ``weighted_`` first (``weighted_accuracy``).  The
+        metric objects keep their own names, as in Keras (an instance may serve
+        several outputs, or be compiled again).
         """
         counters = {}
+        self._log_names = []
         for i, metric, weighted in self._entries:
-            # The name before any compile renamed it (an instance can be compiled again).
-            base = metric.__dict__.setdefault("_compile_base_name", metric.name)
+            base = metric.name
             prefix = f"{self.output_names[i]}_" if prefixed else ""
             name = prefix + base
             if name in counters and weighted:
@@ -447,7 +449,12 @@ class CompileMetrics:
                 name = f"{name}_{counters[name] - 1}"
             else:
                 counters[name] = 1
-            metric.name = name
+            self._log_names.append(name)
+
+    @property
+    def log_names(self):
+        """The names the metrics' results have in the logs, in ``metrics`` order."""
+        return list(self._log_names)
 
     @staticmethod
     def _per_output(metrics, names):
@@ -498,7 +505,16 @@ class CompileMetrics:
             metric.update_state(yts[i], yps[i], sample_weight if weighted else None)
 
     def result(self):
-        return {metric.name: metric.result() for _, metric, _ in self._entries}
+        results = {}
+        for (_, metric, _), name in zip(self._entries, self._log_names):
+            value = metric.result()
+            if isinstance(value, dict):
+                # A container among the metrics (a model's `compile_metrics` passed back
+                # to compile(), as KerasTuner does): its results, not a nested dict.
+                results.update(value)
+            else:
+                results[name] = value
+        return results
 
     def reset_state(self):
         for _, metric, _ in self._entries:

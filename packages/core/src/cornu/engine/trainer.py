@@ -271,7 +271,7 @@ class Trainer:
         for metric in metrics:
             value = metric.result()
             if isinstance(value, dict):
-                logs.update(value)
+                logs.update(_flat_logs(value))  # nested results flattened, as Keras's logs
             else:
                 logs[metric.name] = value
         return {k: logs[k] for k in sorted(logs)}
@@ -281,7 +281,11 @@ class Trainer:
         names = []
         for metric in self.metrics:
             if metric is self._compile_metrics:
-                names.extend(m.name for m in metric.metrics)
+                for m, name in zip(metric.metrics, metric.log_names):
+                    if isinstance(m, compile_utils.CompileMetrics):
+                        names.extend(m.log_names)  # a container passed back to compile()
+                    else:
+                        names.append(name)
             else:
                 names.append(metric.name)
         return names

@@ -14,6 +14,7 @@ from cornu.initializers.initializers import (
     Orthogonal,
     RandomNormal,
     RandomUniform,
+    STFT,
     TruncatedNormal,
     VarianceScaling,
     Zeros,
@@ -38,5 +39,6 @@ he_normal = HeNormal
 he_uniform = HeUniform
 lecun_normal = LecunNormal
 lecun_uniform = LecunUniform
+stft = STFTInitializer = STFT
 
 __all__ = [c.__name__ for c in ALL_INITIALIZERS] + ["Initializer", "get", "serialize", "deserialize"]

@@ -223,8 +223,141 @@ class Orthogonal(_Seeded):
         return {"gain": self.gain, "seed": self.seed}
 
 
+#: The windows computed without scipy, with scipy's other names for them.
+_NUMPY_WINDOWS = {
+    "hann": ("hann", "han"), "hamming": ("hamming", "hamm", "ham"),
+    "blackman": ("blackman", "black", "blk"), "bartlett": ("bartlett", "bart", "brt"),
+    "boxcar": ("boxcar", "box", "ones", "rect", "rectangular"),
+}
+_NUMPY_WINDOW_NAMES = {alias: name for name, aliases in _NUMPY_WINDOWS.items()
+                       for alias in aliases}
+
+
+def get_window(window, length, periodic=False):
+    """The samples of a named window: ``scipy.signal.get_window(window, length,
+    fftbins=periodic)``.
+
+    With scipy installed every ``scipy.signal.windows`` name works (an unknown name
+    raises scipy's ValueError); without it, ``"hann"``, ``"hamming"``, ``"blackman"``,
+    ``"bartlett"`` and ``"boxcar"`` are computed with numpy (the same formulas) and
+    other names raise a ValueError that says to install scipy.  ``periodic=True``
+    gives the DFT-even window (one sample longer, the last one dropped).
+    """
+    import numpy as np
+
+    try:
+        import scipy.signal
+    except ImportError:
+        scipy = None
+    name = window
+    if scipy is not None:
+        return np.asarray(scipy.signal.get_window(window, length, fftbins=bool(periodic)))
+    window = _NUMPY_WINDOW_NAMES.get(window) if isinstance(window, str) else None
+    if window is None:
+        raise ValueError(
+            f"Unknown window {name!r}: without scipy cornu computes "
+            f"{', '.join(map(repr, _NUMPY_WINDOWS))}; other scipy.signal windows need "
+            "scipy installed (pip install scipy)"
+        )
+    if length == 1:
+        return np.ones(1)
+    m = length + 1 if periodic else length
+    x = 2 * np.pi * np.arange(m) / (m - 1)
+    if window == "hann":
+        w = 0.5 - 0.5 * np.cos(x)
+    elif window == "hamming":
+        w = 0.54 - 0.46 * np.cos(x)
+    elif window == "blackman":
+        w = 0.42 - 0.5 * np.cos(x) + 0.08 * np.cos(2 * x)
+    elif window == "bartlett":
+        w = 1 - np.abs(2 * np.arange(m) / (m - 1) - 1)
+    else:
+        w = np.ones(m)
+    return w[:length]
+
+
+class STFT(Initializer):
+    """The kernels of a short-time Fourier transform as a convolution (``STFTSpectrogram``).
+
+    ``kernel[t, 0, f] = cos(-2 pi t f / n)`` (``side="real"``) or ``sin(...)``
+    (``side="imag"``), with ``n = 2 * (bins - 1)`` for a shape ``(frame_length, 1,
+    bins)``, times the window and divided by the window's norm.  Only half the
+    frequency bins are computed: the others are their conjugates.
+
+    Args:
+        side: ``"real"`` (default) or ``"imag"``: the part of the DFT computed.
+        window: the name of a ``scipy.signal.windows`` window (``"hann"``, default,
+            ``"hamming"``...), an array of ``frame_length`` values, or None (no window).
+        scaling: ``"density"`` (default: divide by the window's L2 norm),
+            ``"spectrum"`` (by its L1 norm) or None.
+        periodic: use the periodic (DFT-even) version of a named window (False).
+
+    Example:
+
+    >>> init = STFT("real", "hann", "density", False)
+    >>> kernel = init(shape=(128, 1, 513))
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ["real", "imag"]:
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            get_window(window, 1)  # an unknown window name raises now
+        if scaling is not None and scaling not in ["density", "spectrum"]:
+            raise ValueError(
+                "Scaling is invalid, it must be `None`, 'density' "
+                f"or 'spectrum'. Received scaling={scaling}"
+            )
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape, dtype=None):
+        """A ``(frame_length, input_channels, bins)`` kernel (``bins = fft_length // 2
+        + 1``), computed in ``dtype`` (default: ``cornu.config.floatx()``) as Keras
+        computes it."""
+        dtype = ops.standardize_dtype(dtype or config.floatx())
+        frame_length, _, fft_length = shape
+        win = None
+        scaling = 1
+        if self.window is not None:
+            win = self.window
+            if isinstance(win, str):
+                win = get_window(win, frame_length, self.periodic)
+            win = ops.convert_to_tensor(win, dtype=dtype)
+            if len(win.shape) != 1 or win.shape[-1] != frame_length:
+                raise ValueError(
+                    "The shape of `window` must be equal to [frame_length]."
+                    f"Received: window shape={tuple(win.shape)}"
+                )
+            win = ops.reshape(win, [frame_length, 1, 1])
+            if self.scaling == "density":
+                scaling = ops.sqrt(ops.sum(ops.square(win)))
+            elif self.scaling == "spectrum":
+                scaling = ops.sum(ops.abs(win))
+        _fft_length = (fft_length - 1) * 2
+        freq = ops.divide(
+            ops.reshape(ops.arange(fft_length, dtype=dtype), (1, 1, fft_length)),
+            _fft_length,
+        )
+        time = ops.reshape(ops.arange(frame_length, dtype=dtype), (frame_length, 1, 1))
+        args = ops.multiply(ops.multiply(-2, time), freq) * ops.arccos(ops.cast(-1, dtype))
+        if self.side == "real":
+            kernel = ops.cast(ops.cos(args), dtype)
+        else:
+            kernel = ops.cast(ops.sin(args), dtype)
+        if win is not None:
+            kernel = ops.divide(ops.multiply(kernel, win), scaling)
+        return kernel
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
 ALL_INITIALIZERS = (
     Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal, RandomUniform,
     VarianceScaling, GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal,
-    LecunUniform, Orthogonal,
+    LecunUniform, Orthogonal, STFT,
 )

@@ -261,11 +261,14 @@ def _node_position(layer, node_index, model):
 
 
 def _map_refs(struct, ref):
+    """The config form of a model's inputs or outputs: each tensor as its
+    ``[layer, node, tensor]`` reference, nested dicts and lists kept (Keras 3's
+    ``tree.map_structure``; KerasRS's models take a dict of dicts)."""
     if isinstance(struct, KerasTensor):
         return ref(struct)
     if isinstance(struct, dict):
-        return {k: ref(v) for k, v in struct.items()}
-    return [ref(t) for t in struct]
+        return {k: _map_refs(v, ref) for k, v in struct.items()}
+    return [_map_refs(t, ref) for t in struct]
 
 
 def _serialize_args(obj, model):
@@ -354,10 +357,10 @@ def functional_from_config(cls, config, custom_objects=None):
 
     def refs(struct):
         if isinstance(struct, dict):
-            return {k: ref(v) for k, v in struct.items()}
+            return {k: refs(v) for k, v in struct.items()}
         if struct and isinstance(struct[0], str):
-            return ref(struct)
-        return [ref(r) for r in struct]
+            return ref(struct)  # one tensor: [layer, node, tensor]
+        return [refs(r) for r in struct]
 
     inputs = refs(config["input_layers"])
     outputs = refs(config["output_layers"])

@@ -18,7 +18,12 @@ class InputLayer(Layer):
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None,
                  batch_shape=None, input_tensor=None, optional=False, name=None, **kwargs):
-        kwargs.pop("ragged", None)
+        ragged = kwargs.pop("ragged", None)
+        if ragged and _backend_name() != "tensorflow":
+            # As Keras: only TensorFlow has ragged tensors.
+            raise ValueError(
+                f"`ragged=True` is not supported with the {_backend_name()} backend. "
+                "Please use a backend that supports ragged tensors (tensorflow).")
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
@@ -68,9 +73,19 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-          name=None, tensor=None, optional=False):
-    """A symbolic tensor to start a Functional model: ``x = cornu.Input(shape=(784,))``."""
+          name=None, tensor=None, optional=False, ragged=None):
+    """A symbolic tensor to start a Functional model: ``x = cornu.Input(shape=(784,))``.
+
+    ``ragged`` is Keras 3's argument: False (or None) is a dense input; True is refused
+    on backends without ragged tensors (all but tensorflow), as in Keras.
+    """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
                        batch_shape=batch_shape, input_tensor=tensor, optional=optional,
-                       name=name)
+                       name=name, ragged=ragged)
     return layer.output
+
+
+def _backend_name():
+    from cornu import backend
+
+    return backend.backend()

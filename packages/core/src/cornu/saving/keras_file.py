@@ -19,6 +19,7 @@ limit (``cornu.saving.h5_reader``) unless this process saved the archive itself.
 """
 import contextlib
 import datetime
+import hashlib
 import io
 import json
 import os
@@ -54,7 +55,8 @@ _ALLOCATION_SLACK = 64 << 20
 
 
 # -- saving ----------------------------------------------------------------------------
-def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True):
+def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True,
+               **kwargs):
     """Save ``model`` (architecture, weights, optimizer state, assets) to a ``.keras`` file.
 
     Args:
@@ -63,10 +65,36 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
         overwrite: replace an existing file (otherwise FileExistsError).
         zipped: False writes the members into a directory named ``filepath``.
         include_optimizer: write the optimizer state and the compile config.
+        save_format: Keras 2's argument, deprecated in Keras 3 and handled as there:
+            with a ``.keras`` (or ``.h5``) filename it only warns (the name gives the
+            format), with any other it is an error.  Any other keyword is an error.
 
     The file appears under its name only once complete (written beside it and
     renamed), so a crash mid-save leaves the previous file intact.
     """
+    save_format = kwargs.pop("save_format", None)
+    if save_format:
+        if filepath.endswith((".h5", ".hdf5", ".keras")):
+            import warnings
+
+            from cornu._warning import CornuWarning
+
+            warnings.warn(
+                "The `save_format` argument is deprecated in Keras 3. We recommend "
+                "removing this argument as it can be inferred from the file path. "
+                f"Received: save_format={save_format}", CornuWarning, stacklevel=3)
+        else:
+            raise ValueError(
+                "The `save_format` argument is deprecated in Keras 3. Please remove this "
+                "argument and pass a file path with either `.keras` or `.h5` extension. "
+                f"Received: save_format={save_format}")
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
+    if _is_file_object(filepath):
+        if zipped is False:
+            raise ValueError("save(): a file object holds a zipped .keras archive only "
+                             "(zipped=False writes a directory)")
+        return _save_to_file_object(model, filepath, include_optimizer)
     filepath = os.fspath(filepath)
     if filepath.endswith(".weights.h5"):
         raise ValueError("save(): use save_weights() for a .weights.h5 file")
@@ -323,6 +351,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         safe_mode: refuse anything that would run code from the file (lambdas
             stored as bytecode, pickled modules, SavedModel graphs, host paths).
     """
+    if _is_file_object(filepath):
+        return _load_from_file_object(filepath, custom_objects, compile, safe_mode)
     filepath = os.fspath(filepath)
     if os.path.isfile(filepath) and h5_reader.looks_like_hdf5(filepath):
         from cornu.saving.legacy_model import load_legacy_model
@@ -344,6 +374,54 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if has_assets:
                 load_assets(model, os.path.join(tmp, _ASSETS))
     return model
+
+
+#: SHA-256 digests of the archives this process wrote to file objects (the newest
+#: last): loading those bytes back reads them in process, as for a file it saved.
+_SAVED_DIGESTS = []
+_SAVED_DIGESTS_KEPT = 256
+
+
+def _is_file_object(filepath):
+    """A binary file object (``io.BytesIO``, an open file) rather than a path, as
+    Keras's ``saving_lib`` takes (SciKeras pickles models through one)."""
+    if isinstance(filepath, (str, bytes, os.PathLike)):
+        return False
+    return isinstance(filepath, io.IOBase) or hasattr(filepath, "read") \
+        or hasattr(filepath, "write")
+
+
+def _save_to_file_object(model, fileobj, include_optimizer):
+    """The ``.keras`` archive of ``model`` written to ``fileobj`` (built as a file)."""
+    with tempfile.TemporaryDirectory(prefix="cornu-save-") as tmp:
+        path = os.path.join(tmp, "model.keras")
+        save_model(model, path, include_optimizer=include_optimizer)
+        with open(path, "rb") as f:
+            data = f.read()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest not in _SAVED_DIGESTS:
+        _SAVED_DIGESTS.append(digest)
+        del _SAVED_DIGESTS[:-_SAVED_DIGESTS_KEPT]
+    fileobj.write(data)
+
+
+def _load_from_file_object(fileobj, custom_objects, compile, safe_mode):
+    """``load_model`` of the ``.keras`` archive read from ``fileobj`` (from its current
+    position).  Bytes this process saved are trusted as its own files are; any others
+    are read under the same safe-mode rules as an unknown file."""
+    data = fileobj.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"load_model(): the file object gave {type(data).__name__}, "
+                        "not bytes (open it in binary mode)")
+    data = bytes(data)
+    with tempfile.TemporaryDirectory(prefix="cornu-load-") as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        if hashlib.sha256(data).hexdigest() in _SAVED_DIGESTS:
+            h5_reader.remember(path)
+        return load_model(path, custom_objects=custom_objects, compile=compile,
+                          safe_mode=safe_mode)
 
 
 def model_from_config(config, custom_objects, compile, safe_mode, limit, source):

@@ -54,8 +54,12 @@ __all__ = [
     "clear_session", "is_keras_tensor", "standardize_dtype", "get_source_inputs",
     "Config", "array_to_img", "img_to_array", "load_img", "save_img",
     "disable_interactive_logging", "enable_interactive_logging",
-    "is_interactive_logging_enabled", "legacy",
+    "is_interactive_logging_enabled", "legacy", "bounding_boxes",
 ]
+
+# Submodules imported on first use (``bounding_boxes`` runs on ``cornu.ops``, which
+# ``import cornu.utils`` does not import).
+_LAZY_SUBMODULES = ("bounding_boxes",)
 
 # Keras names whose class lives in a family: resolved on first use (``import cornu.utils``
 # imports no family; a missing family names its distribution).
@@ -63,6 +67,10 @@ _FAMILY_NAMES = {"FeatureSpace": ("layers", "cornu.layers.preprocessing")}
 
 
 def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"cornu.utils.{name}")
     if name in _FAMILY_NAMES:
         import importlib
 
@@ -77,4 +85,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_FAMILY_NAMES))
+    return sorted(set(globals()) | set(_FAMILY_NAMES) | set(_LAZY_SUBMODULES))

@@ -4,7 +4,7 @@ Everything here is written against ``cornu.ops`` and branches only on static
 shapes and dtypes, so it runs eagerly on torch and inside a ``tf.function`` on
 tensorflow.
 """
-from cornu import config, ops
+from cornu import config, ops, tree
 from cornu.naming import to_snake_case, uniquify
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -162,11 +162,13 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = get_mask(y_pred)
-        y_pred = ops.convert_to_tensor(y_pred, dtype=self._dtype)
-        if self._cast_y_true:
-            y_true = ops.convert_to_tensor(y_true, dtype=self._dtype)
-        else:
-            y_true = ops.convert_to_tensor(y_true)
+        # Nested targets and predictions (a dict of labels and a mask, as KerasRS's
+        # ranking losses take) are converted leaf by leaf, as Keras's Loss does.
+        y_pred = tree.map_structure(lambda x: ops.convert_to_tensor(x, dtype=self._dtype),
+                                    y_pred)
+        true_dtype = self._dtype if self._cast_y_true else None
+        y_true = tree.map_structure(lambda x: ops.convert_to_tensor(x, dtype=true_dtype),
+                                    y_true)
         losses = self.call(y_true, y_pred)
         out_mask = get_mask(losses)
         if in_mask is not None and out_mask is not None:

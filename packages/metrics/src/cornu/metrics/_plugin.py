@@ -1,4 +1,5 @@
-"""Registers cornu-metrics' losses and metrics with cornu (the hooks a third party uses).
+"""Registers cornu-metrics' losses and metrics (and cornu.distillation's Distiller) with
+cornu (the hooks a third party uses).
 
 Also answers ``cornu_resolve_metric``: how ``compile(metrics=[...])`` entries
 become metric objects, with ``"accuracy"`` and ``"crossentropy"`` chosen by
@@ -19,6 +20,15 @@ _LOSS_KINDS = {
     "binary_crossentropy": "binary",
     "binary_focal_crossentropy": "binary",
 }
+
+
+@hookimpl
+def cornu_register_layers(register):
+    # cornu.distillation (shipped here, built on the losses): a saved Distiller loads by
+    # its class name, as every model class does.
+    from cornu.distillation import Distiller
+
+    register(Distiller)
 
 
 @hookimpl

@@ -8,7 +8,15 @@ never read a tensor back to the host.
 """
 from cornu import ops
 from cornu.losses.loss import auto_name, standardize_dtype
+from cornu.scopes import StatelessScope
 from cornu.variables import Variable
+
+
+def _current(scope, variable):
+    """The variable's value in ``scope`` (the variable itself if the scope has none, as
+    Keras returns it)."""
+    value = scope.get_current_value(variable)
+    return variable if value is None else value
 
 
 class Metric:
@@ -108,9 +116,9 @@ class Metric:
         return self.result()
 
     # -- stateless variants ---------------------------------------------------
-    # These swap the given values into the variables, run the stateful method and
-    # swap back.  They are correct eagerly and inside tf.function, but not pure
-    # functions for tracing by a functional framework.
+    # These run the stateful method in a cornu.StatelessScope mapping the variables to
+    # the given values: the assigns are recorded in the scope and come back, the metric's
+    # own variables are left as they are (eagerly, inside tf.function and under autograd).
     def _check_values(self, metric_variables):
         if len(metric_variables) != len(self.variables):
             raise ValueError(
@@ -119,36 +127,27 @@ class Metric:
                 f"{len(metric_variables)}, but expected {len(self.variables)} variables."
             )
 
-    def _swapped(self, metric_variables, fn):
-        variables = self.variables
-        saved = [ops.copy(v.value) for v in variables]
-        for v, value in zip(variables, metric_variables):
-            v.assign(value)
-        try:
-            out = fn()
-            new_values = [ops.copy(v.value) for v in variables]
-        finally:
-            for v, value in zip(variables, saved):
-                v.assign(value)
-        return out, new_values
-
     def stateless_update_state(self, metric_variables, *args, **kwargs):
-        """The variable values after ``update_state``, leaving this metric unchanged."""
+        """The variable values after ``update_state(*args, **kwargs)`` from the given
+        ones (a list aligned with ``variables``), leaving this metric unchanged."""
         self._check_values(metric_variables)
-        _, new_values = self._swapped(metric_variables, lambda: self.update_state(*args, **kwargs))
-        return new_values
+        variables = self.variables
+        with StatelessScope(state_mapping=list(zip(variables, metric_variables))) as scope:
+            self.update_state(*args, **kwargs)
+        return [_current(scope, v) for v in variables]
 
     def stateless_result(self, metric_variables):
         """``result()`` computed from the given variable values."""
         self._check_values(metric_variables)
-        out, _ = self._swapped(metric_variables, lambda: ops.copy(self.result()))
-        return out
+        with StatelessScope(state_mapping=list(zip(self.variables, metric_variables))):
+            return self.result()
 
     def stateless_reset_state(self):
         """The variable values after ``reset_state``, leaving this metric unchanged."""
         variables = self.variables
-        _, new_values = self._swapped([ops.copy(v.value) for v in variables], self.reset_state)
-        return new_values
+        with StatelessScope() as scope:
+            self.reset_state()
+        return [_current(scope, v) for v in variables]
 
     # -- config ---------------------------------------------------------------
     def get_config(self):

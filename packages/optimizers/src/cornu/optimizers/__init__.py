@@ -4,7 +4,7 @@ Shipped by the ``cornu-optimizers`` distribution and registered through the
 ``cornu_register_optimizers`` / ``cornu_register_schedules`` hooks, so
 ``model.compile(optimizer="adam")`` and configs resolve these classes.
 """
-from cornu.optimizers import schedules
+from cornu.optimizers import legacy, schedules
 from cornu.optimizers.adadelta import Adadelta
 from cornu.optimizers.adafactor import Adafactor
 from cornu.optimizers.adagrad import Adagrad
@@ -52,6 +52,7 @@ __all__ = [
     "MultiOptimizer",
     "OptimizerMap",
     "schedules",
+    "legacy",
     "get",
     "serialize",
     "deserialize",

@@ -11,6 +11,12 @@ How an update runs (``apply(grads, trainable_variables)``):
 4. weight constraints, the EMA of the weights (if ``use_ema``) and finally
    ``iterations += 1``.
 
+Inside a ``cornu.StatelessScope`` (``stateless_apply`` opens one) ``apply`` takes the
+per-variable path on every backend, reads the values the scope maps and records its
+writes there (``Optimizer.assign*`` go through ``Variable.assign*``), so no variable
+changes; the conditional parts (gradient accumulation, EMA overwrites) run both
+branches and select the values with ``where``.
+
 Step 3 has two implementations chosen once at ``build``.  The family asks the
 backend (its optional ``optimizer_kernels`` part, see ``cornu.optimizers._math``),
 never its name: where the namespace declares ``xp.fused`` and the backend has a
@@ -29,6 +35,7 @@ import warnings
 import numpy as np
 
 from cornu import CornuWarning, config, naming
+from cornu import scopes as _scopes
 from cornu.optimizers._math import get_math
 from cornu.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
 from cornu.variables import Variable
@@ -55,6 +62,9 @@ _BASE_ARGS_DOC = """
             this many steps and the variables are updated every that many steps.
         name: the optimizer's name (defaults to the snake-cased class name).
 """
+
+
+_stateless_open = _scopes._open_stateless  # open StatelessScopes (any thread): one read
 
 
 def _is_number(x):
@@ -402,19 +412,66 @@ class Optimizer:
         return lr
 
     # -- assigning -------------------------------------------------------------------
+    # In a StatelessScope the write goes to the scope (through the cornu.Variable; a
+    # native value read from one, ``v.value``, is traced back to it).
     def assign(self, variable, value):
         """``variable = value`` (a cornu.Variable or a native variable)."""
+        if _stateless_open[0]:
+            target = _scoped_target(variable)
+            if target is not None:
+                target.assign(value)
+                return
         self._xp.assign(variable.value if isinstance(variable, Variable) else variable, value)
 
     def assign_add(self, variable, value):
         """``variable += value``."""
+        if _stateless_open[0]:
+            target = _scoped_target(variable)
+            if target is not None:
+                target.assign_add(value)
+                return
         self._xp.assign_add(variable.value if isinstance(variable, Variable) else variable,
                             value)
 
     def assign_sub(self, variable, value):
         """``variable -= value``."""
+        if _stateless_open[0]:
+            target = _scoped_target(variable)
+            if target is not None:
+                target.assign_sub(value)
+                return
         self._xp.assign_sub(variable.value if isinstance(variable, Variable) else variable,
                             value)
+
+    def _run_if(self, pred, true_fn, false_fn):
+        """``xp.run_if``; in a StatelessScope both branches run, each in a scope of its
+        own, and the values they write are selected by ``pred`` (graph-safe)."""
+        scope = _scopes.get_stateless_scope() if _stateless_open[0] else None
+        if scope is None:
+            self._xp.run_if(pred, true_fn, false_fn)
+            return
+        from cornu import ops
+
+        branches = []
+        for fn in (true_fn, false_fn):
+            branch = _scopes.StatelessScope._branch_of(scope)
+            with branch:
+                fn()
+            branches.append(branch)
+        taken, other = branches
+        for key in set(taken.state_mapping) | set(other.state_mapping):
+            a, b = taken.state_mapping.get(key), other.state_mapping.get(key)
+            if a is b:
+                continue
+            variable = taken._variables.get(key)
+            if variable is None:
+                variable = other._variables[key]
+            current = scope.state_mapping.get(key)
+            if current is None:
+                current = variable._value
+            a = current if a is None else a
+            b = current if b is None else b
+            scope.add_update((variable, ops.where(pred, a, b)))
 
     # -- applying gradients ----------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
@@ -436,6 +493,9 @@ class Optimizer:
                 them at the first call.  If None, the variables the optimizer was
                 built with.
         """
+        if _stateless_open[0] and _scopes.get_stateless_scope() is not None:
+            self._apply_in_stateless_scope(grads, trainable_variables)
+            return
         fast = self._plain_step
         if (fast is not None and trainable_variables is fast[0] and self._is_plain()
                 and not any(g is None for g in grads)):
@@ -448,6 +508,23 @@ class Optimizer:
                 self._backend_update_step(grads, trainable_variables, self._lr_native())
                 xp.inplace_add(self._iterations.value, 1)
             return
+        self._apply_general(grads, trainable_variables)
+
+    def _apply_in_stateless_scope(self, grads, trainable_variables):
+        """``apply`` in a StatelessScope: the per-variable path, none of the backend's
+        fused in-place kernels, and nothing cached from (or for) the stateful path."""
+        if not self.built and trainable_variables is not None:
+            self.build(list(trainable_variables))
+        saved = (self._fused, self._kernel, self._plain_step, self._groups, self._group,
+                 self._group_idx)
+        self._fused, self._kernel, self._plain_step, self._groups = False, None, None, {}
+        try:
+            self._apply_general(grads, trainable_variables)
+        finally:
+            (self._fused, self._kernel, self._plain_step, self._groups, self._group,
+             self._group_idx) = saved
+
+    def _apply_general(self, grads, trainable_variables):
         grads = list(grads)
         if not grads:
             return
@@ -519,6 +596,9 @@ class Optimizer:
                     or self._constrained or self._overwrite_indices)
 
     def _increment_iterations(self):
+        if _stateless_open[0] and _scopes.get_stateless_scope() is not None:
+            self._iterations.assign_add(1)
+            return
         self._xp.inplace_add(self._iterations.value, 1)
 
     def _prepare_gradients(self, grads):
@@ -570,7 +650,7 @@ class Optimizer:
             def accumulate():
                 self._backend_increment_gradient_accumulators(grads, acc)
 
-            xp.run_if(is_update_step, update, accumulate)
+            self._run_if(is_update_step, update, accumulate)
         else:
             self._clip_decay_update(grads, trainable_variables)
         if self.use_ema:
@@ -579,7 +659,7 @@ class Optimizer:
                 xp = self._xp
                 should = xp.equal((self._iterations_native() + 1)
                                   % self.ema_overwrite_frequency, 0)
-                xp.run_if(
+                self._run_if(
                     should,
                     lambda: self._overwrite_model_variables_with_average_value(
                         self._trainable_variables),
@@ -594,20 +674,21 @@ class Optimizer:
 
     def _backend_reset_gradient_accumulators(self):
         xp = self._xp
-        handles = [a.value for a in self._accumulated_gradients if a is not None]
         if self._fused:
-            xp.list_zero_(handles)
+            xp.list_zero_([a.value for a in self._accumulated_gradients if a is not None])
         else:
-            for h in handles:
-                xp.assign(h, h * 0)
+            for a in self._accumulated_gradients:
+                if a is not None:
+                    self.assign(a, a.value * 0)
 
     def _backend_increment_gradient_accumulators(self, grads, acc):
         xp = self._xp
         if self._fused:
             xp.list_add_(acc, grads)
         else:
-            for a, g in zip(acc, grads):
-                xp.assign_add(a, g)
+            accumulators = [self._accumulated_gradients[i] for i in self._group_idx]
+            for a, g in zip(accumulators, grads):
+                self.assign_add(a, g)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         """Update all variables: the backend's fused kernel, or ``update_step`` per variable."""
@@ -761,10 +842,42 @@ class Optimizer:
         return loss
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
-        raise NotImplementedError(
-            "stateless_apply() is a JAX-backend API; cornu's backends update variables "
-            "in place: use apply()"
-        )
+        """``apply`` as a function of values (``keras.Optimizer.stateless_apply``).
+
+        Args:
+            optimizer_variables: the values of ``self.variables``, in order (tensors).
+            grads: the gradients, aligned with ``trainable_variables``.
+            trainable_variables: the values of the variables the optimizer was built
+                with, in order (tensors, not ``cornu.Variable``s).
+
+        Returns:
+            ``(trainable_variables, optimizer_variables)``: the updated values.  The
+            optimizer's variables and the model's are unchanged (and so are the given
+            tensors).
+        """
+        if not self.built:
+            raise ValueError(
+                f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. "
+                "its variables must have been created). You can build it via "
+                "`optimizer.build(trainable_variables)`.")
+        own = self.variables
+        if len(optimizer_variables) != len(own):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding "
+                f"1:1 to {type(self).__name__}().variables. Received list with length "
+                f"{len(optimizer_variables)}, but expected {len(own)} variables.")
+        if len(trainable_variables) != len(self._trainable_variables):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding "
+                "1:1 to the trainable variables list that the optimizer was built with. "
+                f"Received len(trainable_variables) == {len(trainable_variables)} whereas "
+                f"the optimizer was built with {len(self._trainable_variables)} variables.")
+        mapping = (list(zip(self._trainable_variables, trainable_variables))
+                   + list(zip(own, optimizer_variables)))
+        with _scopes.StatelessScope(state_mapping=mapping) as scope:
+            self.apply(grads)
+        return ([scope.get_current_value(v) for v in self._trainable_variables],
+                [scope.get_current_value(v) for v in own])
 
     # -- weights ----------------------------------------------------------------------------
     def set_weights(self, weights):
@@ -844,6 +957,18 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _scoped_target(variable):
+    """The ``cornu.Variable`` a write to ``variable`` goes to in this thread's
+    StatelessScope (``variable`` itself, or the one whose value it is), or None when no
+    scope is open (or the value belongs to no variable the scope knows)."""
+    scope = _scopes.get_stateless_scope()
+    if scope is None:
+        return None
+    if isinstance(variable, Variable):
+        return variable
+    return scope._variable_for(variable)
 
 
 def _kernel_for(cls, kernels):

@@ -1,4 +1,7 @@
 """Tensors, variables, dtypes and symbolic shape inference on TensorFlow."""
+import contextlib
+import threading
+
 import numpy as np
 import tensorflow as tf
 
@@ -99,8 +102,52 @@ def remat(f):
 
 
 def device_name():
+    stack = getattr(_device_scopes, "stack", None)
+    if stack:
+        return stack[-1]
     gpus = tf.config.list_logical_devices("GPU")
     return gpus[0].name if gpus else "/device:CPU:0"
+
+
+#: ``stack``: this thread's open device_scopes' devices, innermost last (tf.device's
+#: own scope is per thread too).
+_device_scopes = threading.local()
+
+
+@contextlib.contextmanager
+def device_scope(device_name):
+    """``tf.device`` for a Keras device name (``"cpu"``, ``"gpu:0"``): the tensors and
+    variables created inside go there (``keras.device``).  The device must be one
+    TensorFlow sees (a ``"gpu"`` without a GPU is a ValueError, not a silent CPU)."""
+    if not isinstance(device_name, str):
+        raise ValueError(
+            "Invalid value for argument `device_name`. Expected a string like 'gpu:0' or "
+            f"'cpu'. Received: device_name='{device_name}'")
+    try:
+        spec = tf.DeviceSpec.from_string(device_name)
+    except ValueError:
+        spec = None
+    if spec is None or spec.device_type is None:
+        raise ValueError(
+            "Invalid value for argument `device_name`. Expected a string like 'gpu:0' or "
+            f"'cpu'. Received: device_name='{device_name}'")
+    kind = spec.device_type.upper()
+    available = tf.config.list_logical_devices(kind)
+    index = spec.device_index or 0
+    if index >= len(available):
+        raise ValueError(
+            f"cornu.device({device_name!r}): TensorFlow sees {len(available)} {kind} "
+            "device(s)")
+    name = f"/device:{kind}:{index}"
+    stack = getattr(_device_scopes, "stack", None)
+    if stack is None:
+        stack = _device_scopes.stack = []
+    stack.append(name)
+    try:
+        with tf.device(name):
+            yield name
+    finally:
+        stack.pop()
 
 
 # -- variables --------------------------------------------------------------

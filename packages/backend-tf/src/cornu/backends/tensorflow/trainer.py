@@ -119,6 +119,12 @@ def make_step(step, model, training=True):
 
     compiled_plain = _compile(plain, model)
     compiled_indexed = _compile(indexed, model)
+    if not training and compiled_plain is not plain:
+        # Evaluation and prediction: one trace for every batch size (the last, partial
+        # batch of predict/evaluate included, and arrays of another length in the next
+        # call), where tracing with the first batch's shapes would trace again for it.
+        compiled_plain = _BatchRelaxed(compiled_plain)
+        compiled_indexed = _BatchRelaxed(compiled_indexed)
 
     def run(batches):
         if type(batches[0]) is IndexedBatch:
@@ -127,6 +133,46 @@ def make_step(step, model, training=True):
 
     run.compiled = (compiled_plain, compiled_indexed)
     return run
+
+
+def _relaxed_spec(value):
+    """A dense tensor's ``TensorSpec`` with its leading (batch) dimension unknown; any
+    other value (None, a Python number, a numpy array of strings) as it is."""
+    if isinstance(value, tf.Tensor) and value.shape.rank:
+        return tf.TensorSpec([None, *value.shape[1:]], value.dtype)
+    return value
+
+
+class _BatchRelaxed:
+    """A ``tf.function`` whose first call with each group length traces it with the
+    leading dimension of every tensor argument unknown (``None``), as Keras traces
+    on a ``tf.data`` element spec: later batches of any size (a partial last batch,
+    arrays of another length in the next ``predict``) reuse that trace.
+
+    Only the group length is checked per call (one ``len``); a structure that changes
+    otherwise traces as any ``tf.function`` does.  If the step cannot be traced with an
+    unknown batch size, it is traced with the batch's own shapes instead.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self._relaxed = set()
+
+    def __call__(self, *args):
+        key = len(args[-1])
+        if key not in self._relaxed:
+            self._relaxed.add(key)
+            try:
+                self.function.get_concrete_function(*tree.map_structure(_relaxed_spec, args))
+            except Exception:  # noqa: BLE001 - e.g. a layer that needs a static batch size
+                pass  # the call below traces with the batch's own shapes
+        return self.function(*args)
+
+    def experimental_get_tracing_count(self):
+        return self.function.experimental_get_tracing_count()
+
+    def _list_all_concrete_functions(self):
+        return self.function._list_all_concrete_functions()
 
 
 def step_graph_defs(step_function):
@@ -149,5 +195,12 @@ def stop_profiler():
 
 
 def concat_to_numpy(outputs):
-    joined = outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=0)
+    """The per-batch outputs of ``predict`` as numpy: one concatenation on the device
+    and one copy to the host per output (``outputs``: tensors, or structures of them)."""
+    first = outputs[0]
+    if tree.is_nested(first):
+        flat = [tree.flatten(o) for o in outputs]
+        return tree.pack_sequence_as(
+            first, [concat_to_numpy([f[i] for f in flat]) for i in range(len(flat[0]))])
+    joined = first if len(outputs) == 1 else tf.concat(outputs, axis=0)
     return joined.numpy()

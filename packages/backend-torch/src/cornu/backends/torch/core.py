@@ -1,4 +1,6 @@
 """Tensors, variables, dtypes and symbolic shape inference on PyTorch."""
+import contextlib
+
 import ml_dtypes
 import numpy as np
 import torch
@@ -115,6 +117,53 @@ def device_name():
     return str(DEFAULT_DEVICE)
 
 
+def _parse_device(device_name):
+    """A ``torch.device`` from a Keras device name (``"gpu:0"`` is ``cuda:0``)."""
+    if isinstance(device_name, torch.device):
+        device = device_name
+    elif isinstance(device_name, str):
+        name = device_name.lower().replace("gpu", "cuda")
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            device = None
+        if device is None:
+            raise ValueError(
+                "Invalid value for argument `device_name`. Expected a string like 'gpu:0' "
+                f"or 'cpu'. Received: device_name='{device_name}'")
+    else:
+        raise ValueError(
+            "Invalid value for argument `device_name`. Expected a string like 'gpu:0' or "
+            f"'cpu'. Received: device_name='{device_name}'")
+    if device.type == "cpu":
+        device = torch.device("cpu")  # tensors report "cpu": the index would not compare
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"cornu.device({device_name!r}): torch sees no CUDA device")
+    return device
+
+
+@contextlib.contextmanager
+def device_scope(device_name):
+    """New tensors and variables go to ``device_name`` inside (``keras.device``).
+
+    It sets this module's ``DEFAULT_DEVICE`` (where cornu's torch ops create tensors
+    and ``device_name()`` looks) for the scope, so it holds for the whole process
+    while it is open; yields the ``torch.device``."""
+    global DEFAULT_DEVICE, _scoped_devices
+    device = _parse_device(device_name)
+    previous = DEFAULT_DEVICE
+    DEFAULT_DEVICE = device
+    _scoped_devices += 1
+    try:
+        yield device
+    finally:
+        DEFAULT_DEVICE = previous
+        _scoped_devices -= 1
+
+
+_scoped_devices = 0  # open device scopes: variables then move to DEFAULT_DEVICE
+
+
 # -- variables --------------------------------------------------------------
 def traceback_excluded_paths():
     """The directories whose frames cornu's traceback filtering drops (PyTorch's)."""
@@ -125,6 +174,8 @@ def traceback_excluded_paths():
 
 def make_variable(value, dtype, trainable, name):
     tensor = convert_to_tensor(value, dtype=dtype).detach().clone()
+    if _scoped_devices and tensor.device != DEFAULT_DEVICE:
+        tensor = tensor.to(DEFAULT_DEVICE)  # inside cornu.device(...): on its device
     differentiable = tensor.is_floating_point() or tensor.is_complex()
     return torch.nn.Parameter(tensor, requires_grad=bool(trainable and differentiable))
 

@@ -157,6 +157,12 @@ class FasterOf:
 
 
 def concat_to_numpy(outputs):
-    """One concatenation on the device, one copy to the host."""
-    joined = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=0)
+    """The per-batch outputs of ``predict`` as numpy: one concatenation on the device
+    and one copy to the host per output (``outputs``: tensors, or structures of them)."""
+    first = outputs[0]
+    if tree.is_nested(first):
+        flat = [tree.flatten(o) for o in outputs]
+        return tree.pack_sequence_as(
+            first, [concat_to_numpy([f[i] for f in flat]) for i in range(len(flat[0]))])
+    joined = first if len(outputs) == 1 else torch.cat(outputs, dim=0)
     return convert_to_numpy(joined)  # bfloat16 included

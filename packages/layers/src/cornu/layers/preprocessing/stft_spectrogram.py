@@ -3,7 +3,8 @@
 The transform runs on the backend as a strided 1-D convolution with DFT kernels (the
 real and imaginary parts of the windowed Fourier basis, weights ``real_kernel`` and
 ``imag_kernel`` as in Keras 3), so it is differentiable, runs on the device and the
-kernels can be fine-tuned (``trainable=True``).
+kernels can be fine-tuned (``trainable=True``).  The kernels' initializer and the
+windows are cornu-core's (``cornu.initializers.STFT``, Keras's ``keras.initializers.STFT``).
 """
 import math
 import warnings
@@ -11,100 +12,9 @@ import warnings
 import numpy as np
 
 from cornu import CornuWarning, config, ops
+from cornu.initializers.initializers import STFT as STFTInitializer
+from cornu.initializers.initializers import get_window
 from cornu.layer import InputSpec, Layer
-
-
-def get_window(window, length, periodic=False):
-    """The samples of a named window (``scipy.signal.get_window`` semantics).
-
-    ``"hann"``, ``"hamming"``, ``"blackman"``, ``"bartlett"`` and ``"boxcar"`` are
-    computed with numpy; other names are delegated to scipy when it is installed.
-    ``periodic=True`` gives the DFT-even window (scipy's ``fftbins=True``).
-    """
-    name = window.lower() if isinstance(window, str) else window
-    formulas = {
-        "hann": lambda x: 0.5 - 0.5 * np.cos(x),
-        "hanning": lambda x: 0.5 - 0.5 * np.cos(x),
-        "hamming": lambda x: 0.54 - 0.46 * np.cos(x),
-        "blackman": lambda x: 0.42 - 0.5 * np.cos(x) + 0.08 * np.cos(2 * x),
-    }
-    if length == 1:
-        return np.ones(1)
-    if name in formulas or name in ("bartlett", "boxcar", "ones", "rectangular"):
-        m = length + 1 if periodic else length
-        n = np.arange(m)
-        if name in formulas:
-            w = formulas[name](2 * np.pi * n / (m - 1))
-        elif name == "bartlett":
-            w = 1 - np.abs(2 * n / (m - 1) - 1)
-        else:
-            w = np.ones(m)
-        return w[:length]
-    try:
-        import scipy.signal
-    except ImportError:
-        raise ValueError(
-            f"Unknown window {window!r}: cornu computes 'hann', 'hamming', 'blackman', "
-            "'bartlett' and 'boxcar' itself; other scipy.signal windows need scipy "
-            "installed (pip install scipy)"
-        ) from None
-    return np.asarray(scipy.signal.get_window(window, length, fftbins=periodic))
-
-
-class STFTInitializer:
-    """The DFT kernels of ``STFTSpectrogram``: shape ``(frame_length, 1, fft_length//2 + 1)``.
-
-    Args:
-        side: ``"real"`` (cosine part) or ``"imag"`` (minus sine part).
-        window: a window name, an array of ``frame_length`` values, or None.
-        scaling: ``"density"`` (divide by the window's L2 norm), ``"spectrum"`` (by its
-            L1 norm) or None.
-        periodic: use the periodic (DFT-even) version of a named window.
-    """
-
-    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
-        if side not in ("real", "imag"):
-            raise ValueError(f"STFTInitializer: side should be 'real' or 'imag', not {side!r}")
-        if scaling is not None and scaling not in ("density", "spectrum"):
-            raise ValueError(
-                "STFTInitializer: scaling must be None, 'density' or 'spectrum'. "
-                f"Received scaling={scaling!r}"
-            )
-        self.side = side
-        self.window = window
-        self.scaling = scaling
-        self.periodic = periodic
-
-    def __call__(self, shape, dtype=None):
-        frame_length, _, bins = shape
-        dtype = dtype or config.floatx()
-        fft_length = (bins - 1) * 2
-        time = np.arange(frame_length, dtype="float64").reshape(frame_length, 1, 1)
-        freq = np.arange(bins, dtype="float64").reshape(1, 1, bins) / fft_length
-        args = -2.0 * time * freq * np.pi
-        kernel = np.cos(args) if self.side == "real" else np.sin(args)
-        if self.window is not None:
-            win = self.window
-            if isinstance(win, str):
-                win = get_window(win, frame_length, self.periodic)
-            win = np.asarray(win, dtype="float64")
-            if win.shape != (frame_length,):
-                raise ValueError(
-                    "STFTInitializer: the shape of `window` must be equal to "
-                    f"[frame_length]={frame_length}. Received: window shape={win.shape}"
-                )
-            win = win.reshape(frame_length, 1, 1)
-            scale = 1.0
-            if self.scaling == "density":
-                scale = np.sqrt(np.sum(win ** 2))
-            elif self.scaling == "spectrum":
-                scale = np.sum(np.abs(win))
-            kernel = kernel * win / scale
-        return kernel.astype(dtype)
-
-    def get_config(self):
-        return {"side": self.side, "window": self.window, "periodic": self.periodic,
-                "scaling": self.scaling}
 
 
 class STFTSpectrogram(Layer):
