@@ -91,9 +91,11 @@ def test_spectral_normalization_matches_keras(ref, rng, numpy_of):
 
 
 def test_spectral_normalization_converges_and_errors(rng, numpy_of, grads):
-    layer = layers.SpectralNormalization(layers.Conv2D(3, 2), power_iterations=1)
+    # power iteration converges at the rate of the kernel's two largest singular values'
+    # ratio: enough steps that any random kernel gets within 1e-3
+    layer = layers.SpectralNormalization(layers.Conv2D(3, 2), power_iterations=3)
     x = rng.standard_normal((2, 4, 4, 2)).astype("float32")
-    for _ in range(30):
+    for _ in range(100):
         layer(x, training=True)
     kernel = layer.layer.kernel.numpy().reshape(-1, 3)
     assert np.linalg.norm(kernel, 2) == pytest.approx(1.0, abs=1e-3)
