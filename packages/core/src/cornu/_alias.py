@@ -75,8 +75,6 @@ _KERAS_SRC = {
     "saving.saving_api": "saving",
     "distribution.distribution_lib": "distribution",
     "trainers.data_adapters.data_adapter_utils": "engine.data_adapters",
-    "trainers.data_adapters": "engine",  # a package (its module is mapped above)
-    "trainers": "engine",
     # KerasHub: in_grain_data_pipeline (names no public cornu module holds)
     "utils.backend_utils": "_keras_src",
     # SciKeras's tests: isinstance(v, KerasVariable)
@@ -151,7 +149,11 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname in (_TF_KERAS_PARENT, _KERAS_SRC_PARENT):  # bare packages
+        # bare packages: keras.src.trainers{,.data_adapters} hold only the modules mapped
+        # above (were they cornu.engine, importing a submodule would set an attribute
+        # of cornu.engine, replacing its own data_adapters)
+        if fullname in (_TF_KERAS_PARENT, _KERAS_SRC_PARENT, _KERAS_SRC_PARENT + ".trainers",
+                        _KERAS_SRC_PARENT + ".trainers.data_adapters"):
             module = type(sys)(fullname, "a Keras path onto cornu (cornu.alias_keras())")
             module.__path__ = []
             module.__cornu_alias__ = True  # the alias's own: not a real Keras
