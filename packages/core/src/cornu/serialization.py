@@ -254,7 +254,10 @@ def deserialize_cornu_object(config, custom_objects=None, kind=None, safe_mode=N
         if obj is not None:
             return obj
         if kind is None:
-            raise ValueError(f"Cannot deserialize {config!r} without knowing its kind")
+            # A plain string that names no registered object is a value, as Keras's
+            # deserialize_keras_object returns it (KerasRS's table configs keep their
+            # optimizer as "adam").
+            return config
         from cornu.plugins import registry
 
         return registry.get(kind, config)
@@ -369,7 +372,15 @@ def make_kind_api(kind, base, instantiate=True):
     def get(identifier):
         if identifier is None:
             return None
-        if isinstance(identifier, (str, dict)):
+        if isinstance(identifier, str):
+            try:
+                return deserialize(identifier)
+            except ValueError as err:
+                # Keras's words first (libraries match them: SciKeras), then the
+                # registry's hints on what is installed.
+                raise ValueError(
+                    f"Could not interpret {kind} identifier: {identifier}. {err}") from None
+        if isinstance(identifier, dict):
             return deserialize(identifier)
         if isinstance(identifier, type) and instantiate:
             return identifier()

@@ -54,7 +54,7 @@ DEFAULT_OPTIMIZER = "rmsprop"
 
 def resolve_optimizer(identifier):
     if identifier is None:
-        identifier = DEFAULT_OPTIMIZER
+        return None  # as Keras: evaluate/predict work; fit says it needs one
     if isinstance(identifier, str):
         try:
             cls = _registry_get("optimizer", identifier, "optimizers", "cornu-optimizers")
@@ -348,6 +348,16 @@ class CompileLoss:
             loss = self.losses[0]
             yt = _single_value(y_true)
             yp = _single_value(y_pred)
+            if tree.is_nested(yp) and tree.is_nested(yt):
+                # One loss for an output that is itself a structure (KerasRS's embedding
+                # gives a dict of features): Keras maps the loss over its leaves, and the
+                # total is their sum.
+                tree.assert_same_structure(yt, yp, check_types=False)
+                total = None
+                for t, p in zip(tree.flatten(yt), tree.flatten(yp)):
+                    value = loss(t, p, sample_weight)
+                    total = value if total is None else total + value
+                return total
             return loss(yt, yp, sample_weight)
         y_true = _by_output(y_true, self.output_names)
         y_pred = _by_output(y_pred, self.output_names)

@@ -6,6 +6,7 @@ Python generators/iterators yielding ``x``, ``(x, y)`` or ``(x, y, sample_weight
 to backend tensors once, up front; each step then only slices on the device.
 """
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -225,6 +226,21 @@ def _foreign_to_numpy(a):
     return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
 
 
+def _densify_scipy_sparse(structure):
+    """SciPy sparse matrices and arrays in ``structure`` as dense numpy arrays: Keras's
+    array adapter takes them (SciKeras passes sklearn's sparse inputs through), and the
+    model sees the same values.  Nothing is imported when SciPy is not."""
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is None:
+        return structure
+    if sparse.issparse(structure):
+        return structure.toarray()
+    if isinstance(structure, (list, tuple, dict)):
+        return tree.map_structure(
+            lambda a: a.toarray() if sparse.issparse(a) else a, structure)
+    return structure
+
+
 def capped_epochs(epochs):
     """``fit``'s epochs under ``cornu.config.max_epochs()`` (a debugging cap), as Keras."""
     cap = config.max_epochs()
@@ -273,6 +289,7 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
                 "dataset as (x, y, sample_weight) tuples."
             )
         return IteratorAdapter(x, steps=steps, class_weight=class_weight)
+    x, y, sample_weight = (_densify_scipy_sparse(a) for a in (x, y, sample_weight))
     for a in tree.flatten([x, y, sample_weight]):
         if a is not None and not _is_array(a):
             if isinstance(a, (int, float)):

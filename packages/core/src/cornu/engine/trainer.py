@@ -78,7 +78,8 @@ class Trainer:
                 jit_compile="auto", auto_scale_loss=True):
         """Configure the model for training (Keras 3 arguments)."""
         self.optimizer = compile_utils.resolve_optimizer(optimizer)
-        if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
+        if (auto_scale_loss and self.optimizer is not None
+                and self.dtype_policy.name == "mixed_float16"):
             self.optimizer = compile_utils.wrap_loss_scale(self.optimizer)
         self.loss = loss
         self._compile_args = dict(loss=loss, loss_weights=loss_weights, metrics=metrics,
@@ -413,6 +414,11 @@ class Trainer:
     def make_train_function(self, force=False):
         dist = getattr(self, "_distribution", None)
         if self.train_function is None or force or self._step_distribution[0] is not dist:
+            if self.optimizer is None and type(self).train_step is Trainer.train_step:
+                raise ValueError(
+                    f"Model '{self.name}' was compiled with optimizer=None: fit() needs an "
+                    "optimizer (pass optimizer='rmsprop', another name or an instance to "
+                    "compile()).")
             self._prepare_steps()
             if not self._step_variables and type(self).train_step is Trainer.train_step:
                 import warnings
