@@ -1,5 +1,6 @@
 """Initializers: callables ``init(shape, dtype=None)`` returning a backend tensor."""
 import math
+import random
 
 from cornu import config, ops
 from cornu import random as cr
@@ -61,6 +62,17 @@ class _Seeded(Initializer):
         if seed is not None and not isinstance(seed, int):
             raise ValueError(f"{type(self).__name__}: seed must be an int or None, received {seed!r}")
         self.seed = seed
+        # seed=None: a base seed drawn now from Python's `random`, as Keras draws it, so a
+        # program that seeds `random` (SciKeras's random_state) rebuilds the same weights;
+        # each call takes the next seed, so a reused instance still gives fresh values.
+        self._base_seed = random.randint(1, 10**9) if seed is None else None
+        self._calls = 0
+
+    def _call_seed(self):
+        if self.seed is not None:
+            return self.seed
+        self._calls += 1
+        return self._base_seed + self._calls - 1
 
     def get_config(self):
         return {"seed": self.seed}
@@ -74,7 +86,7 @@ class RandomNormal(_Seeded):
 
     def __call__(self, shape, dtype=None):
         return cr.normal(shape, mean=self.mean, stddev=self.stddev,
-                         dtype=dtype or config.floatx(), seed=self.seed)
+                         dtype=dtype or config.floatx(), seed=self._call_seed())
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -83,7 +95,7 @@ class RandomNormal(_Seeded):
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None):
         return cr.truncated_normal(shape, mean=self.mean, stddev=self.stddev,
-                                   dtype=dtype or config.floatx(), seed=self.seed)
+                                   dtype=dtype or config.floatx(), seed=self._call_seed())
 
 
 class RandomUniform(_Seeded):
@@ -94,7 +106,7 @@ class RandomUniform(_Seeded):
 
     def __call__(self, shape, dtype=None):
         return cr.uniform(shape, minval=self.minval, maxval=self.maxval,
-                          dtype=dtype or config.floatx(), seed=self.seed)
+                          dtype=dtype or config.floatx(), seed=self._call_seed())
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -153,11 +165,11 @@ class VarianceScaling(_Seeded):
         scale = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(scale) / 0.87962566103423978
-            return cr.truncated_normal(shape, mean=0.0, stddev=stddev, dtype=dtype, seed=self.seed)
+            return cr.truncated_normal(shape, mean=0.0, stddev=stddev, dtype=dtype, seed=self._call_seed())
         if self.distribution == "untruncated_normal":
-            return cr.normal(shape, mean=0.0, stddev=math.sqrt(scale), dtype=dtype, seed=self.seed)
+            return cr.normal(shape, mean=0.0, stddev=math.sqrt(scale), dtype=dtype, seed=self._call_seed())
         limit = math.sqrt(3.0 * scale)
-        return cr.uniform(shape, minval=-limit, maxval=limit, dtype=dtype, seed=self.seed)
+        return cr.uniform(shape, minval=-limit, maxval=limit, dtype=dtype, seed=self._call_seed())
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -211,7 +223,7 @@ class Orthogonal(_Seeded):
         rows = math.prod(shape[:-1])
         cols = shape[-1]
         flat = (max(rows, cols), min(rows, cols))
-        sample = ops.convert_to_numpy(cr.normal(flat, dtype="float32", seed=self.seed))
+        sample = ops.convert_to_numpy(cr.normal(flat, dtype="float32", seed=self._call_seed()))
         q, r = np.linalg.qr(sample)
         q = q * np.sign(np.diag(r))
         if rows < cols:
