@@ -176,6 +176,8 @@ CAPABILITIES = {
     "ragged": "ragged tensors (ragged outputs of the preprocessing layers)",
     "strings": "string tensors: text and lookup layers run inside the backend's graphs",
     "distribution": "cornu.distribution data parallelism (a `distribute` namespace)",
+    "model_parallel": "cornu.distribution.ModelParallel: variables sharded over a mesh of "
+                      "several devices by a LayoutMap",
 }
 
 

@@ -30,9 +30,19 @@ to ``fit(..., distribution=...)``.
 """
 import contextlib
 
+from cornu.distribution.layouts import (
+    DeviceMesh,
+    LayoutMap,
+    ModelParallel,
+    TensorLayout,
+    distribute_tensor,
+    get_device_count,
+)
+
 __all__ = [
-    "DataParallel", "distribution", "initialize", "is_chief", "list_devices",
-    "process_id", "num_processes", "set_distribution",
+    "DataParallel", "DeviceMesh", "LayoutMap", "ModelParallel", "TensorLayout",
+    "distribute_tensor", "distribution", "get_device_count", "initialize", "is_chief",
+    "list_devices", "process_id", "num_processes", "set_distribution",
 ]
 
 _GLOBAL = None
