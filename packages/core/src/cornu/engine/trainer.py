@@ -885,10 +885,6 @@ def _should_validate(epoch, freq):
 
 
 def _concat_to_numpy(outputs):
-    convert = _backend().core.convert_to_numpy
-    first = outputs[0]
-    if tree.is_nested(first):
-        flat = [tree.flatten(o) for o in outputs]
-        joined = [np.concatenate([convert(f[i]) for f in flat]) for i in range(len(flat[0]))]
-        return tree.pack_sequence_as(first, joined)
+    # The backend joins each output on the device and copies it to the host once, for
+    # structured outputs too (not once per batch and output).
     return _backend().trainer.concat_to_numpy(outputs)

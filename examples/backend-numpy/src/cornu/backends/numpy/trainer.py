@@ -51,5 +51,10 @@ def make_step(step, model, training=True):
 
 
 def concat_to_numpy(outputs):
-    joined = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=0)
+    first = outputs[0]
+    if tree.is_nested(first):  # one joined array per output of a structured model
+        flat = [tree.flatten(o) for o in outputs]
+        return tree.pack_sequence_as(
+            first, [concat_to_numpy([f[i] for f in flat]) for i in range(len(flat[0]))])
+    joined = first if len(outputs) == 1 else np.concatenate(outputs, axis=0)
     return np.asarray(joined)

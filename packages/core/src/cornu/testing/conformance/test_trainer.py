@@ -22,6 +22,25 @@ def test_predict(batch_size, steps_per_execution):
     np.testing.assert_allclose(out, x @ w + b, rtol=1e-5, atol=1e-5)
 
 
+def test_predict_structured_outputs():
+    """A model with a dict/list of outputs: ``concat_to_numpy`` gets per-batch
+    structures and gives the same structure of whole numpy arrays."""
+    import cornu
+
+    x, _ = data(7)
+    w, b = weights()
+    inputs = cornu.Input((3,))
+    dense = cornu.layers.Dense(2, name="dense")
+    outputs = {"a": dense(inputs), "b": [cornu.ops.multiply(dense(inputs), 2.0)]}
+    model = cornu.Model(inputs, outputs)
+    dense.set_weights([w, b])
+    out = model.predict(x, batch_size=3, verbose=0)
+    assert sorted(out) == ["a", "b"] and isinstance(out["b"], list)
+    assert isinstance(out["a"], np.ndarray) and out["a"].shape == (7, 2)
+    np.testing.assert_allclose(out["a"], x @ w + b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out["b"][0], 2 * (x @ w + b), rtol=1e-5, atol=1e-5)
+
+
 def test_predict_on_batch_and_call():
     x, _ = data(4)
     model = dense_model()
