@@ -1,4 +1,4 @@
-"""predict and evaluate on TensorFlow trace their step once for every batch size: the
+"""fit, predict and evaluate on TensorFlow trace their step once for every batch size: the
 last, partial batch and arrays of another length in a later call reuse the first trace
 (traced with an unknown batch dimension), so TensorFlow's "triggered tf.function
 retracing" warning never comes; the outputs are the model's own on the same inputs."""
@@ -96,6 +96,24 @@ def test_evaluate_traces_once_with_a_partial_last_batch(rng):
     np.testing.assert_allclose(mae, np.mean(np.abs(pred - y)), rtol=1e-4)
 
 
+def test_fit_traces_once_with_a_partial_last_batch(rng, tf_log):
+    x = rng.standard_normal((1001, 20)).astype("float32")
+    y = rng.standard_normal((1001, 3)).astype("float32")
+    cornu.utils.set_random_seed(1)
+    model = _model()
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, batch_size=256, epochs=2, shuffle=False, verbose=0)
+    model.fit(x[:600], y[:600], batch_size=256, epochs=1, shuffle=False, verbose=0)
+    assert _traces(model.train_function) == 1
+    assert not [m for m in tf_log if "retracing" in m], tf_log
+    # The same losses as eager steps (run_eagerly traces nothing).
+    cornu.utils.set_random_seed(1)
+    eager = _model()
+    eager.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    expected = eager.fit(x, y, batch_size=256, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], expected.history["loss"], rtol=1e-5)
+
+
 class _StaticBatch(cornu.Layer):
     """Needs a known batch size when traced (as some hand-written layers do)."""
 
@@ -112,3 +130,11 @@ def test_a_step_that_needs_a_static_batch_size_still_predicts(rng):
     model = cornu.Sequential([cornu.Input((4,)), _StaticBatch()])
     x = rng.standard_normal((512, 4)).astype("float32")  # full batches only
     np.testing.assert_allclose(model.predict(x, batch_size=256, verbose=0), x * 2.0)
+
+
+def test_a_step_that_needs_a_static_batch_size_still_trains(rng):
+    model = cornu.Sequential([cornu.Input((4,)), _StaticBatch(), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.standard_normal((512, 4)).astype("float32")
+    history = model.fit(x, x[:, :1], batch_size=256, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()

@@ -119,10 +119,11 @@ def make_step(step, model, training=True):
 
     compiled_plain = _compile(plain, model)
     compiled_indexed = _compile(indexed, model)
-    if not training and compiled_plain is not plain:
-        # Evaluation and prediction: one trace for every batch size (the last, partial
-        # batch of predict/evaluate included, and arrays of another length in the next
-        # call), where tracing with the first batch's shapes would trace again for it.
+    if compiled_plain is not plain:
+        # One trace for every batch size (the last, partial batch of fit, evaluate and
+        # predict included, and arrays of another length in the next call), as Keras
+        # traces on a dataset's spec, where tracing with the first batch's shapes would
+        # trace again for it.
         compiled_plain = _BatchRelaxed(compiled_plain)
         compiled_indexed = _BatchRelaxed(compiled_indexed)
 
