@@ -123,10 +123,12 @@ def test_missing_family_names_the_distribution(family, dist):
 
 
 def test_missing_family_message_mechanism(monkeypatch):
-    monkeypatch.setitem(cornu._FAMILIES, "quantizers", "cornu-quantizers")
+    # (a made-up family: cornu.quantizers, once the stand-in here, is a core module now)
+    monkeypatch.setitem(cornu._FAMILIES, "hypotheticals", "cornu-hypotheticals")
     with pytest.raises(ModuleNotFoundError) as info:
-        cornu.quantizers  # noqa: B018
-    assert str(info.value) == "cornu.quantizers is not installed: pip install cornu-quantizers"
+        cornu.hypotheticals  # noqa: B018
+    assert str(info.value) == \
+        "cornu.hypotheticals is not installed: pip install cornu-hypotheticals"
 
 
 def test_unknown_backend_is_a_clear_error():

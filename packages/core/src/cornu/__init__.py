@@ -86,7 +86,7 @@ _CORE_SUBMODULES = (
     "ops", "activations", "initializers", "regularizers", "constraints",
     "utils", "saving", "random", "backend", "plugins", "models", "engine",
     "dtype_policies", "mixed_precision", "export", "distribution", "preprocessing",
-    "visualization",
+    "visualization", "quantizers",
     "wrappers", "legacy",
 )
 # Top-level names (as in Keras) that live in a lazily imported core submodule.  The
@@ -99,6 +99,7 @@ _LAZY_NAMES = {"Variable": "variables", "Layer": "layer", "InputSpec": "layer",
                "DTypePolicy": "dtype_policies", "FloatDTypePolicy": "dtype_policies",
                "alias_keras": "_alias",  # cornu.alias_keras(): `import keras` -> cornu
                "Initializer": "initializers", "Regularizer": "regularizers",
+               "Quantizer": "quantizers",
                "name_scope": "naming",
                "remat": "rematerialization", "RematScope": "rematerialization",
                # stateless execution and device placement (cornu.scopes)

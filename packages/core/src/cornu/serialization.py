@@ -31,6 +31,7 @@ KIND_MODULES = {
     "metric": "keras.metrics",
     "callback": "keras.callbacks",
     "activation": "keras.activations",
+    "quantizer": "keras.quantizers",
 }
 MODULE_KINDS = {v: k for k, v in KIND_MODULES.items()}
 MODULE_KINDS.update({"keras": "layer", "keras.models": "layer", "keras.src.models.functional": "layer",
@@ -340,7 +341,7 @@ def _build_sublayers(obj, build):
 #: never part of a saved object: a config naming one (a dataset loader or a
 #: weights downloader used as a gadget, CVE-2025-8747) must not resolve.
 SERIALIZABLE_KINDS = ("layer", "activation", "initializer", "regularizer", "constraint",
-                      "optimizer", "schedule", "loss", "metric")
+                      "optimizer", "schedule", "loss", "metric", "quantizer")
 
 
 def _lookup_any_kind(name, kind):

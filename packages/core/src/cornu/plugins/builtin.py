@@ -47,6 +47,15 @@ def cornu_register_constraints(register):
 
 
 @hookimpl
+def cornu_register_quantizers(register):
+    from cornu import quantizers
+    from cornu.naming import to_snake_case
+
+    for cls in quantizers.ALL_QUANTIZERS:
+        register(cls, aliases=(to_snake_case(cls.__name__),))
+
+
+@hookimpl
 def cornu_register_layers(register):
     from cornu.layer import Layer
     from cornu.models.functional import Functional

@@ -48,7 +48,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 KINDS = (
     "layer", "activation", "initializer", "regularizer", "constraint",
     "optimizer", "schedule", "loss", "metric", "callback", "dataset",
-    "application", "export_format",
+    "application", "export_format", "quantizer",
 )
 
 
@@ -298,6 +298,26 @@ def cornu_register_export_formats(register):
     """
 
 
+@hookspec
+def cornu_register_quantizers(register):
+    """Register quantizer and quantization-config classes, kind ``quantizer``.
+
+    They resolve ``cornu.quantizers.get("name")`` and the quantizers a saved quantization
+    config names (``module: "keras.quantizers"``). Called when a plugin context builds its
+    registry: on the first registry lookup (e.g. a name resolved by
+    ``cornu.quantizers.get`` or ``from_config``), again after a plugin is registered or
+    unregistered at run time, and by ``cornu plugins``; in registration order, cornu-core
+    first.
+
+    Args:
+        register: ``register(obj, name=None, aliases=())`` registers ``obj`` under
+            ``name`` (default ``obj.__name__``) and every alias, and returns ``obj``.
+    Returns:
+        Nothing: components go through ``register``.  A hook that raises registers
+        nothing (a ``PluginWarning`` names the plugin); cornu goes on without it.
+    """
+
+
 @hookspec(firstresult=True)
 def cornu_resolve_metric(identifier, loss, output_shape):
     """Turn a ``compile(metrics=[...])`` entry (a string or a function) into a metric object.
@@ -349,4 +369,5 @@ REGISTER_HOOKS = {
     "dataset": "cornu_register_datasets",
     "application": "cornu_register_applications",
     "export_format": "cornu_register_export_formats",
+    "quantizer": "cornu_register_quantizers",
 }
