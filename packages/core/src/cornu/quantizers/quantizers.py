@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from cornu import config, ops
+from cornu import backend, config, ops
 from cornu.symbolic import KerasTensor, Operation, any_symbolic
 
 
@@ -263,7 +263,7 @@ class AbsMaxQuantizer(Quantizer):
 def _nudged_range(low, high, num_bits, narrow_range):
     """``(nudged_min, nudged_max, scale, inv_scale)``: the range moved so that zero is
     exactly representable, computed in float32 at least."""
-    dtype = ops.result_type(low.dtype, "float32")
+    dtype = backend.result_type(low.dtype, "float32")
     low, high = ops.cast(low, dtype), ops.cast(high, dtype)
     quant_max = (1 << num_bits) - 1
     quant_min = 1 if narrow_range else 0
@@ -436,7 +436,7 @@ def _round_to_float8(x, dtype):
     float8 format ``dtype`` (ties to even), without a float8 tensor type: each value is
     rounded to its binade's step (the subnormal step below the smallest normal)."""
     mantissa, min_exponent, _ = _FLOAT8[dtype]
-    work = ops.result_type(_dtype(x), "float32")
+    work = backend.result_type(_dtype(x), "float32")
     values = ops.cast(x, work)
     magnitude = ops.abs(values)
     exponent = ops.floor(ops.log2(ops.where(ops.greater(magnitude, 0), magnitude, 1.0)))
