@@ -92,8 +92,10 @@ ENTRY_POINTS: dict[str, dict[str, dict[str, str]]] = {
 ROOT_FILES: dict[str, list[str]] = {"core": ["zz-cornu-alias-keras.pth"]}
 
 #: Extras the per-package sessions install with a wheel (cornu-callbacks' TensorBoard
-#: writer needs the optional `tensorboard` package, which its tests read files back with).
-EXTRAS = {"backend-tf": "[cpu]", "callbacks": "[tensorboard]"}
+#: writer needs the optional `tensorboard` package, which its tests read files back with;
+#: its OrbaxCheckpoint the optional `orbax-checkpoint`; cornu-layers' JaxLayer/FlaxLayer
+#: the optional jax and flax).
+EXTRAS = {"backend-tf": "[cpu]", "callbacks": "[tensorboard,orbax]", "layers": "[jax]"}
 
 #: What the tests compare against, and what they run with.
 TEST_DEPS = ["pytest"]
@@ -102,8 +104,10 @@ PARALLEL_DEPS = ["pytest-xdist"]
 REFERENCE_DEPS = ["keras", "matplotlib", "scikit-learn", "tensorboard", "import-linter",
                   "keras-tuner",  # a Keras-based library, run on cornu through the alias
                   "safetensors",  # reads and writes the files of save_weights(".safetensors")
+                  "orbax-checkpoint",  # OrbaxCheckpoint's files, read back by Keras 3 too
                   "opencv-python-headless",  # keras.visualization draws with it
-                  "pillow"]  # decodes TensorBoard's weight images
+                  "pillow",  # decodes TensorBoard's weight images
+                  "jax", "flax"]  # JaxLayer / FlaxLayer (cornu-layers[jax]) and Keras's own
 #: What the documentation site is built with (session `docs`; versions in constraints.txt).
 DOCS_DEPS = ["mkdocs", "mkdocs-material", "mkdocstrings[python]", "ruff"]  # ruff: signatures
 

@@ -204,6 +204,8 @@ NOT_A_FILE_CASE = {
     "Lambda": "bytecode in Keras files: test_saving_untrusted_layers.py",
     "TorchModuleWrapper": "pickled module: test_saving_untrusted_layers.py",
     "TFSMLayer": "wraps a SavedModel by path: tests/layers/test_interop.py",
+    "JaxLayer": "a registered JAX function (jax installed): tests/layers/test_jax_layer.py",
+    "FlaxLayer": "a registered Flax module (flax installed): tests/layers/test_jax_layer.py",
     "Wrapper": "abstract base class",
     "SimpleRNNCell": "saved inside RNN: the RNN case",
     "LSTMCell": "saved inside RNN: the RNN case",

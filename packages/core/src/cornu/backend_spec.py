@@ -566,6 +566,10 @@ _NAMESPACES = [
     Part("optimizer_kernels", "namespace", False, doc="fused optimizer update kernels that "
          "cornu-optimizers asks for; without it the optimizers run their generic cornu.ops "
          "update", used_by="cornu-optimizers"),
+    Part("jax_interop", "namespace", False, doc="running JAX functions on the backend's "
+         "tensors, differentiably; it imports jax only when a function is converted; "
+         "without it JaxLayer/FlaxLayer raise ValueError naming the backend",
+         used_by="cornu-layers: JaxLayer, FlaxLayer"),
 ]
 
 _TOP = [
@@ -683,6 +687,15 @@ _MEMBERS = [
          "updates ``{registered optimizer name: kernel(optimizer, grads, params, "
          "learning_rate)}``, used with ``fused`` where the optimizer's update_step is that "
          "cornu class's own", used_by="cornu-optimizers"),
+    # jax_interop (optional)
+    Part("jax_interop.convert", "function", True, "(fn, polymorphic_shapes=None, "
+         "native_serialization_platforms=None)", "``fn`` (a JAX function of pytrees of "
+         "arrays) as a function of pytrees of the backend's tensors returning the "
+         "backend's tensors, eager and inside compiled steps, with gradients flowing back "
+         "to the float tensors that go in; ``polymorphic_shapes`` (jax2tf's syntax, one "
+         "entry per positional argument) names the dimensions that may vary, "
+         "``native_serialization_platforms`` the platforms to compile for; a backend may "
+         "ignore both", used_by="cornu-layers: JaxLayer, FlaxLayer"),
 ]
 
 #: The whole specification: every part of a backend module, namespaces first.

@@ -5,6 +5,7 @@ from cornu.callbacks.early_stopping import EarlyStopping
 from cornu.callbacks.lambda_callback import LambdaCallback
 from cornu.callbacks.learning_rate_scheduler import LearningRateScheduler
 from cornu.callbacks.model_checkpoint import ModelCheckpoint
+from cornu.callbacks.orbax_checkpoint import OrbaxCheckpoint
 from cornu.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from cornu.callbacks.remote_monitor import RemoteMonitor
 from cornu.callbacks.swap_ema_weights import SwapEMAWeights
@@ -15,5 +16,6 @@ from cornu.engine.callbacks import Callback, CallbackList, History, ProgbarLogge
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger", "BackupAndRestore", "CSVLogger",
     "EarlyStopping", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
-    "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
+    "OrbaxCheckpoint", "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard",
+    "TerminateOnNaN",
 ]

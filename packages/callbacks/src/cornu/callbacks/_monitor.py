@@ -1,5 +1,5 @@
 """Shared logic for callbacks that watch a logged quantity (EarlyStopping, ModelCheckpoint,
-ReduceLROnPlateau) and read numbers from logs."""
+OrbaxCheckpoint, ReduceLROnPlateau), read numbers from logs, or save every N batches."""
 import operator
 import warnings
 
@@ -56,3 +56,34 @@ def to_float(value):
             value = value.value
         value = get_backend().core.convert_to_numpy(value)
     return float(np.asarray(value))
+
+
+def check_save_freq(save_freq, owner):
+    """Raise unless ``save_freq`` is ``"epoch"`` or a positive int (not a bool)."""
+    if save_freq != "epoch" and not (
+        isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0
+    ):
+        raise ValueError(
+            f"{owner}: save_freq must be 'epoch' or a positive int, received {save_freq!r}"
+        )
+    return save_freq
+
+
+class BatchSaveCounter:
+    """Counts training batches for ``save_freq=N`` callbacks: ``step()`` after each
+    batch returns True every ``N``-th batch; ``total`` counts all batches seen."""
+
+    def __init__(self, save_freq, total=0):
+        self.save_freq = save_freq
+        self.since_last_save = 0
+        self.total = total
+
+    def step(self):
+        self.total += 1
+        if self.save_freq == "epoch":
+            return False
+        self.since_last_save += 1
+        if self.since_last_save >= self.save_freq:
+            self.since_last_save = 0
+            return True
+        return False

@@ -1,7 +1,12 @@
 """Save the model or its weights during training, atomically."""
 import os
 
-from cornu.callbacks._monitor import get_monitor_value, monitor_op
+from cornu.callbacks._monitor import (
+    BatchSaveCounter,
+    check_save_freq,
+    get_monitor_value,
+    monitor_op,
+)
 from cornu.engine.callbacks import Callback
 from cornu.utils import io_utils
 
@@ -38,13 +43,8 @@ class ModelCheckpoint(Callback):
         self.save_freq = save_freq
         self.monitor_op = monitor_op(monitor, mode, "ModelCheckpoint")
         self.best = initial_value_threshold
-        self._batches_seen = 0
         self._current_epoch = 0
-        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
-            raise ValueError(
-                f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, received "
-                f"{save_freq!r}"
-            )
+        self._batches = BatchSaveCounter(check_save_freq(save_freq, "ModelCheckpoint"))
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
             raise ValueError(
                 "ModelCheckpoint: with save_weights_only=True the filepath must end in "
@@ -60,10 +60,7 @@ class ModelCheckpoint(Callback):
         self._current_epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_seen += 1
-        if self._batches_seen % self.save_freq == 0:
+        if self._batches.step():
             logs = {k: float(v) for k, v in (logs or {}).items()}
             self._save(self._current_epoch, batch, logs)
 

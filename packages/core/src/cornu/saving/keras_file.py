@@ -344,7 +344,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
     Args:
         filepath: a ``.keras`` file (or a ``zipped=False`` directory, or a legacy
-            HDF5 whole-model file).
+            HDF5 whole-model file, or an Orbax checkpoint directory written by
+            ``cornu.callbacks.OrbaxCheckpoint`` or Keras's: its latest step).
         custom_objects: name -> class/function for user objects in the config.
         compile: compile the model with the saved compile config (and restore the
             optimizer state).
@@ -354,6 +355,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if _is_file_object(filepath):
         return _load_from_file_object(filepath, custom_objects, compile, safe_mode)
     filepath = os.fspath(filepath)
+    from cornu.saving import orbax_checkpoint
+
+    if orbax_checkpoint.is_orbax_checkpoint(filepath):  # what OrbaxCheckpoint writes
+        return orbax_checkpoint.load_model(filepath, custom_objects=custom_objects,
+                                           compile=compile, safe_mode=safe_mode)
     if os.path.isfile(filepath) and h5_reader.looks_like_hdf5(filepath):
         from cornu.saving.legacy_model import load_legacy_model
 

@@ -553,9 +553,14 @@ def open_h5(filepath_or_bytes, what):
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
     """Load weights from a ``.weights.h5``, sharded ``.weights.json``, ``.keras`` or
-    legacy Keras ``.h5`` file (``by_name`` applies to the legacy format only)."""
+    legacy Keras ``.h5`` file (``by_name`` applies to the legacy format only), or from
+    an Orbax checkpoint directory (its latest step) or step folder, as Keras 3 does."""
     filepath = os.fspath(filepath)
     h5_reader.require_file(filepath)
+    from cornu.saving import orbax_checkpoint
+
+    if orbax_checkpoint.is_orbax_checkpoint(filepath):
+        return orbax_checkpoint.load_weights(model, filepath, skip_mismatch=skip_mismatch)
     if filepath.endswith(".keras") or os.path.isdir(filepath):
         from cornu.saving.keras_file import load_weights_from_archive
 

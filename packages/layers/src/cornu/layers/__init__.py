@@ -65,6 +65,7 @@ from cornu.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
 from cornu.layers.convolutional.separable_conv1d import SeparableConv1D
 from cornu.layers.convolutional.separable_conv2d import SeparableConv2D
 from cornu.layers.core.einsum_dense import EinsumDense
+from cornu.layers.core.jax_layer import FlaxLayer, JaxLayer
 from cornu.layers.core.masking import Masking
 from cornu.layers.core.reversible_embedding import ReversibleEmbedding
 from cornu.layers.core.tfsm_layer import TFSMLayer
@@ -134,7 +135,7 @@ _LAYER_CLASSES = {
     Cropping2D: (), Flatten: (), Permute: (), RepeatVector: (), Reshape: (),
     UpSampling2D: (), ZeroPadding2D: (),
     Masking: (), EinsumDense: (), ReversibleEmbedding: (), Wrapper: (), TimeDistributed: (),
-    TorchModuleWrapper: (), TFSMLayer: (), PReLU: (),
+    TorchModuleWrapper: (), TFSMLayer: (), JaxLayer: (), FlaxLayer: (), PReLU: (),
     Conv1DTranspose: ("Convolution1DTranspose",), Conv2DTranspose: ("Convolution2DTranspose",),
     Conv3DTranspose: ("Convolution3DTranspose",),
     DepthwiseConv1D: (), DepthwiseConv2D: (),
