@@ -213,7 +213,7 @@ def test_progress_bar_output(capsys):
 def test_errors_are_clear():
     x, y = _linear_data(8)
     model = cornu.Sequential([cornu.Input((3,)), ScaledDense(1)])
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match=r"You must call `compile\(\)` before"):
         model.fit(x, y, verbose=0)
     with pytest.raises(ValueError, match="Did you mean: PlainGD|plain_gd"):
         model.compile(optimizer="plain_dg", loss=mse)

@@ -364,3 +364,23 @@ def test_symbolic_shapes():
     model = cornu.Model(inputs, x)
     out = model.predict(np.zeros((2, 8, 9, 3), "float32"), verbose=0)
     assert out.shape == (2, 3, 3, 3)
+
+
+def test_tf_data_map_on_another_backend(backend_name, images):
+    """On torch a tf.data map hands the layer a symbolic tf.Tensor: the layer runs on the
+    host (tf.numpy_function) with the backend's ops, keeping the static output shape
+    (KerasHub's ImageConverter resizes inside tf.data on any backend)."""
+    if backend_name == "tensorflow":
+        pytest.skip("the tensorflow backend runs the layers as TensorFlow ops")
+    tf = pytest.importorskip("tensorflow")
+
+    resize = layers.Resizing(4, 4)
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(3).map(lambda x: resize(x))
+    assert ds.element_spec.shape.as_list() == [None, 4, 4, 3]
+    batches = [b.numpy() for b in ds]
+    assert [b.shape for b in batches] == [(3, 4, 4, 3), (1, 4, 4, 3)]
+    np.testing.assert_allclose(np.concatenate(batches), np_(resize(images)), atol=1e-5)
+    rotate = layers.RandomRotation(0.2, seed=3)
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(2).map(lambda x: rotate(x))
+    out = np.concatenate([b.numpy() for b in ds])
+    assert out.shape == images.shape and not np.allclose(out, images)

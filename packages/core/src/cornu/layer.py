@@ -227,6 +227,8 @@ class Layer(_LayerBase):
         object.__setattr__(obj, "_trainable_variables", [])
         object.__setattr__(obj, "_non_trainable_variables", [])
         object.__setattr__(obj, "_tracking", True)
+        if cls.get_config is Layer.get_config:  # no get_config of its own: Keras's auto-config
+            object.__setattr__(obj, "_auto_config", _auto_config(cls, args, kwargs))
         return obj
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None,
@@ -292,6 +294,12 @@ class Layer(_LayerBase):
     # -- attribute tracking -----------------------------------------------
     def __setattr__(self, name, value):
         if self._tracking and not name.startswith("__"):
+            if type(value) is list:
+                # As Keras's TrackedList/TrackedDict: a plain list or dict stays tracked,
+                # so that a sublayer or variable added to it later is tracked too.
+                value = _TrackedList(value, self, name)
+            elif type(value) is dict:
+                value = _TrackedDict(value, self, name)
             self._track(value, name)
         object.__setattr__(self, name, value)
 
@@ -316,6 +324,8 @@ class Layer(_LayerBase):
                     value.trainable = False
                 if _BASE_REGISTERS:
                     self._register_tracked(value, value.name)
+        elif getattr(type(value), "_is_seed_generator", False):
+            _track_seed_generator(self, value)
         elif isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
                 if isinstance(item, (Layer, Variable)):
@@ -325,11 +335,36 @@ class Layer(_LayerBase):
                 if isinstance(item, (Layer, Variable)):
                     self._track(item, None if name is None else f"{name}_{key}")
 
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """The layer (``include_self``) and its tracked sublayers, each once, in Keras's
+        order (Keras's private helper, which KerasHub and other libraries call)."""
+        import collections
+
+        layers = [self] if include_self else []
+        seen = set()
+        queue = collections.deque(self._layers)
+        while queue:
+            layer = queue.popleft()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            layers.append(layer)
+            if recursive:
+                queue.extendleft(getattr(layer, "_layers", ()))
+        return layers
+
     def _untrack_layer(self, layer):
         """Stop tracking sublayer ``layer`` (``Sequential.pop``)."""
         object.__setattr__(self, "_layers", [x for x in self._layers if x is not layer])
         if _BASE_REGISTERS:
             self._unregister_tracked(layer)
+
+    def _untrack_variable(self, variable):
+        """Stop tracking ``variable`` (a quantized layer replacing its float kernel)."""
+        for own in (self._trainable_variables, self._non_trainable_variables):
+            own[:] = [v for v in own if v is not variable]
+        if _BASE_REGISTERS:
+            self._unregister_tracked(variable)
 
     # -- masking --------------------------------------------------------------------
     @property
@@ -399,7 +434,25 @@ class Layer(_LayerBase):
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._set_dtype_policy(_policies.get(value))
+        policy = _policies.get(value)
+        self._set_dtype_policy(policy)
+        mode = getattr(policy, "quantization_mode", None)
+        if mode is not None and self.built and not getattr(self, "_is_quantized", False):
+            self.quantize(mode)  # as Keras: a quantized policy quantizes a built layer
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode of the layer's policy (``"int8"``), None if not quantized."""
+        return getattr(self._dtype_policy, "quantization_mode", None)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the layer's weights (``"int8"``: Dense, EinsumDense, Embedding).
+
+        The base layer has no quantized form: it raises ``NotImplementedError`` (which
+        ``Model.quantize`` turns into a warning and skips the layer).
+        """
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not have a `quantize` method implemented.")
 
     @property
     def dtype(self):
@@ -469,7 +522,25 @@ class Layer(_LayerBase):
 
     @property
     def variables(self):
-        return self.weights
+        """All the layer's state: ``weights`` plus the state of its random seed
+        generators (a Dropout's ``SeedGenerator``), as Keras counts them."""
+        seen = set()
+        out = []
+        for w in self._trainable_variables + self._non_trainable_variables:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for generator in self.__dict__.get("_seed_generators", ()):
+            state = _seed_state_variable(self, generator)
+            if id(state) not in seen:
+                seen.add(id(state))
+                out.append(state)
+        for layer in self._layers:
+            for w in layer.variables:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
 
     @property
     def trainable_weights(self):
@@ -489,7 +560,10 @@ class Layer(_LayerBase):
 
     @property
     def non_trainable_variables(self):
-        return self.non_trainable_weights
+        """``non_trainable_weights`` plus the state of the random seed generators (Keras)."""
+        if not self._trainable:
+            return self.variables
+        return [w for w in self.variables if not w.trainable]
 
     def count_params(self):
         if not self.built:
@@ -620,10 +694,39 @@ class Layer(_LayerBase):
         self.built = True
         self._lock_input_spec(input_shape)
 
+    @classmethod
+    def _build_shape_names(cls):
+        """The shape arguments of ``build`` when it takes several (``build(self,
+        query_shape, value_shape)``), else None: the build gets the first input's shape."""
+        return _shape_arg_names(cls, "build")
+
+    def _maybe_build(self, args, kwargs, first, first_shape=None):
+        """Build on the first call, as Keras: a ``build`` with one argument gets the shape
+        of the first input; one with several (``build(self, decoder_sequence_shape,
+        encoder_sequence_shape=None)``) gets, by name, the shape of each tensor the call
+        received (``foo_shape`` for the call argument ``foo``)."""
+        if first_shape is None:
+            first_shape = _shape_of(first)
+        names = self._build_shape_names()
+        if names is None:
+            self._build_with(first_shape)
+            return
+        build_kwargs = _shape_kwargs(type(self), names, args, kwargs, first_shape)
+        self._build_shapes = first_shape
+        object.__setattr__(self, "_build_shapes_dict", build_kwargs)
+        self.build(**build_kwargs)
+        self.built = True
+        self._lock_input_spec(first_shape)
+
     def _lock_input_spec(self, input_shape):
         pass
 
     def get_build_config(self):
+        shapes = self.__dict__.get("_build_shapes_dict")
+        if shapes is not None and len(shapes) > 1:
+            # Keras's layout for a build with several shape arguments.
+            return {"shapes_dict": {k: None if v is None else shape_to_json(v)
+                                    for k, v in shapes.items()}}
         if self._build_shapes is None:
             return None
         return {"input_shape": shape_to_json(self._build_shapes)}
@@ -632,6 +735,15 @@ class Layer(_LayerBase):
         if config and "input_shape" in config:
             shape = config["input_shape"]
             self._build_with(_to_shape(shape))
+        elif config and "shapes_dict" in config:
+            shapes = {k: None if v is None else _to_shape(v)
+                      for k, v in config["shapes_dict"].items()}
+            first = next(iter(shapes.values()), None)
+            self._build_shapes = first
+            object.__setattr__(self, "_build_shapes_dict", shapes)
+            self.build(**shapes)
+            self.built = True
+            self._lock_input_spec(first)
 
     def compute_output_shape(self, *args, **kwargs):
         raise NotImplementedError  # optional; compute_output_spec traces `call` instead
@@ -639,10 +751,19 @@ class Layer(_LayerBase):
     def compute_output_spec(self, *args, **kwargs):
         """Symbolic outputs for symbolic inputs: from compute_output_shape, else by tracing."""
         if type(self).compute_output_shape is not Layer.compute_output_shape:
-            shapes = tree.map_structure(
-                lambda x: x.shape if isinstance(x, KerasTensor) else x, args[0]
-            )
-            return _shapes_to_tensors(self.compute_output_shape(shapes), self.compute_dtype)
+            # As Keras: the shape of each tensor argument (symbolic or real), by name
+            # where compute_output_shape takes several (``inputs_shape,
+            # mask_positions_shape``), else the first input's.
+            first = args[0] if args else next(iter(kwargs.values()), None)
+            first_shape = tree.map_structure(_shape_or_value, first)
+            names = _shape_arg_names(type(self), "compute_output_shape")
+            if names is None:
+                output_shape = self.compute_output_shape(first_shape)
+            else:
+                output_shape = self.compute_output_shape(
+                    **_shape_kwargs(type(self), names, args, kwargs, first_shape))
+            return _shapes_to_tensors(_as_shape_structure(output_shape, self),
+                                      self.compute_dtype)
         with _scopes.SymbolicScope():
             return _backend().core.compute_output_spec(self.call, *args, **kwargs)
 
@@ -669,7 +790,7 @@ class Layer(_LayerBase):
             if not self.built:
                 if spec is not None:  # check before building wrong weights from a bad input
                     self._check_inputs(spec, first)
-                self._build_with(_shape_of(first))
+                self._maybe_build(args, kwargs, first)
                 spec = self.input_spec
                 if self._check_input_dtypes and self._refuses_text():
                     self._check_text_inputs(args)  # first call: now it owns its weights
@@ -862,7 +983,8 @@ class Layer(_LayerBase):
     def _symbolic_call(self, args, kwargs):
         first = args[0] if args else next(iter(kwargs.values()))
         if not self.built:
-            self._build_with(tree.map_structure(lambda x: x.shape, first))
+            self._maybe_build(args, kwargs, first,
+                              tree.map_structure(lambda x: x.shape, first))
         if self.input_spec is not None:
             self._check_inputs(self.input_spec, first)
         kwargs = {k: v for k, v in kwargs.items() if k != "training"}
@@ -1025,11 +1147,20 @@ class Layer(_LayerBase):
 
     # -- config ----------------------------------------------------------------------
     def get_config(self):
-        config = {
-            "name": self.name,
+        config = {"name": self.name}
+        auto = self.__dict__.get("_auto_config")
+        if auto is not None and type(self).get_config is Layer.get_config:
+            # A subclass without get_config: the constructor's arguments (when they are
+            # all plain values), so that from_config rebuilds it, as in Keras.
+            config.update(auto)
+            params = inspect.signature(type(self).__init__).parameters
+            if "name" not in params and not any(
+                    p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+                config.pop("name")
+        config.update({
             "trainable": self.trainable,
             "dtype": _policies.serialize(self._dtype_policy),
-        }
+        })
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
@@ -1040,10 +1171,195 @@ class Layer(_LayerBase):
 
     @classmethod
     def from_config(cls, config):
+        # As Keras: a serialized policy (a dict) becomes the policy's name, so that a
+        # layer's __init__ that inspects ``dtype`` (an int32 output dtype) sees a name.
+        if "dtype" in config and isinstance(config["dtype"], dict):
+            config = dict(config)
+            config["dtype"] = _deserialized_dtype(config["dtype"])
         return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
+
+
+def _auto_config(cls, args, kwargs):
+    """The constructor arguments of a ``cls(*args, **kwargs)`` call by name, defaults
+    included (``name`` left out: get_config adds it), or None where they cannot rebuild
+    the layer through ``cls(**config)``: variadic positionals, or a value that is not a
+    plain str/int/float/bool/None (nested in lists, tuples and dicts)."""
+    signature = cls.__dict__.get("_cached_init_signature")
+    if signature is None:
+        signature = inspect.signature(cls.__init__)
+        cls._cached_init_signature = signature
+    try:
+        bound = signature.bind(None, *args, **kwargs)  # None stands for self
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    config = {}
+    for i, (name, value) in enumerate(bound.arguments.items()):
+        kind = signature.parameters[name].kind
+        if i == 0:
+            continue
+        if kind is inspect.Parameter.POSITIONAL_ONLY:
+            return None
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                return None
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            config.update(value)
+        else:
+            config[name] = value
+    config.pop("name", None)
+    try:
+        leaves = tree.flatten(config)
+    except TypeError:
+        return None
+    if not all(isinstance(v, _AUTO_CONFIG_TYPES) for v in leaves):
+        return None
+    return tree.map_structure(lambda v: v, config)  # a copy: later edits of a list stay out
+
+
+def _track_seed_generator(layer, generator):
+    """Remember a ``SeedGenerator`` assigned to the layer: Keras counts its state among the
+    layer's ``variables`` and ``non_trainable_variables`` (not its ``weights``)."""
+    generators = layer.__dict__.get("_seed_generators")
+    if generators is None:
+        generators = []
+        object.__setattr__(layer, "_seed_generators", generators)
+    if not any(g is generator for g in generators):
+        generators.append(generator)
+
+
+def _seed_state_variable(layer, generator):
+    """The non-trainable ``Variable`` standing for ``generator``'s state in the layer's
+    variables (``[seed, 0]``, int64, as Keras's ``seed_generator_state``; the random
+    stream itself stays in the backend's generator).  Created once per generator."""
+    state = getattr(generator, "_cornu_state_variable", None)
+    if state is None:
+        seed = int(getattr(generator, "initial_seed", 0) or 0)
+        name = getattr(generator, "name", None) or "seed_generator"
+        state = Variable(lambda shape, dtype: np.array([seed, 0], dtype="int64"),
+                         shape=(2,), dtype="int64", trainable=False,
+                         name="seed_generator_state",
+                         path=f"{layer.name}/{name}/seed_generator_state")
+        try:
+            generator._cornu_state_variable = state
+        except AttributeError:
+            pass
+    return state
+
+
+def _deserialized_dtype(config):
+    """What ``from_config`` passes as ``dtype=`` for a serialized policy (Keras's rule):
+    the policy's name, unless it is a policy map or a quantized policy."""
+    from cornu.dtype_policies.policy_map import DTypePolicyMap
+
+    policy = _policies.deserialize(config)
+    if not isinstance(policy, DTypePolicyMap) and policy.quantization_mode is None:
+        return policy.name
+    return policy
+
+
+def _track_into(container, value, key):
+    """Track ``value``, just put in ``container`` under ``key``, on the container's layer."""
+    owner = container._cornu_owner
+    if owner is None or not isinstance(value, (Layer, Variable, list, tuple, dict)):
+        return value
+    if type(value) is list:
+        value = _TrackedList(value, owner, f"{container._cornu_attr}_{key}")
+    elif type(value) is dict:
+        value = _TrackedDict(value, owner, f"{container._cornu_attr}_{key}")
+    owner._track(value, f"{container._cornu_attr}_{key}")
+    return value
+
+
+class _TrackedList(list):
+    """A list attribute of a layer: what is added to it later is tracked (sublayers and
+    variables, as Keras's ``TrackedList``).  ``cornu.tree`` treats it as a list."""
+
+    _cornu_tracked = list
+    _cornu_owner = None
+    _cornu_attr = None
+
+    def __init__(self, values=(), owner=None, attr=None):
+        super().__init__(values)
+        self._cornu_owner = owner
+        self._cornu_attr = attr
+        if owner is not None:
+            for i, item in enumerate(self):
+                if type(item) in (list, dict):
+                    super().__setitem__(i, _track_into(self, item, i))
+
+    def append(self, value):
+        super().append(_track_into(self, value, len(self)))
+
+    def insert(self, index, value):
+        super().insert(index, _track_into(self, value, len(self)))
+
+    def extend(self, values):
+        n = len(self)
+        super().extend([_track_into(self, v, n + i) for i, v in enumerate(values)])
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
+
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            value = [_track_into(self, v, len(self) + i) for i, v in enumerate(value)]
+        else:
+            value = _track_into(self, value, index)
+        super().__setitem__(index, value)
+
+    def __reduce_ex__(self, protocol):
+        return (list, (list(self),))
+
+    def __copy__(self):
+        return list(self)
+
+
+class _TrackedDict(dict):
+    """A dict attribute of a layer: what is added to it later is tracked (sublayers and
+    variables, as Keras's ``TrackedDict``).  ``cornu.tree`` treats it as a dict."""
+
+    _cornu_tracked = dict
+    _cornu_owner = None
+    _cornu_attr = None
+
+    def __init__(self, values=(), owner=None, attr=None):
+        super().__init__(values)
+        self._cornu_owner = owner
+        self._cornu_attr = attr
+        if owner is not None:
+            for key, item in list(self.items()):
+                if type(item) in (list, dict):
+                    super().__setitem__(key, _track_into(self, item, key))
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, _track_into(self, value, key))
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def __reduce_ex__(self, protocol):
+        return (dict, (dict(self),))
+
+    def __copy__(self):
+        return dict(self)
 
 
 def set_keras_mask(x, mask):
@@ -1095,6 +1411,97 @@ def _shape_of(x):
         return {k: _shape_of(v) for k, v in x.items()}
     shape = getattr(x, "shape", None)
     return None if shape is None else tuple(shape)
+
+
+def _is_tensor_like(x, core):
+    return isinstance(x, (KerasTensor, np.ndarray)) or core.is_tensor(x)
+
+
+def _shape_arg_names(cls, method):
+    """The shape arguments of ``cls.<method>`` (``build``, ``compute_output_shape``) when
+    it takes several, else None (it gets the first input's shape)."""
+    key = f"_cached_{method}_names"
+    names = cls.__dict__.get(key, _UNSET)
+    if names is _UNSET:
+        names = None
+        fn = getattr(cls, method)
+        if fn is not getattr(Layer, method):
+            try:
+                params = inspect.signature(fn).parameters.values()
+            except (TypeError, ValueError):
+                params = ()
+            found = tuple(p.name for p in params if p.kind in (
+                p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))[1:]
+            names = found if len(found) > 1 else None
+        setattr(cls, key, names)
+    return names
+
+
+def _shape_kwargs(cls, names, args, kwargs, first_shape):
+    """The keyword arguments for a ``build``/``compute_output_shape`` taking ``names``:
+    ``foo_shape`` is the shape of the call argument ``foo`` (Keras's rule).  A first
+    argument that names no call argument (``input_shape`` for ``call(self, inputs)``)
+    gets the first input's shape."""
+    shapes = _call_shapes(cls, args, kwargs)
+    out = {n: shapes[n] for n in names if n in shapes}
+    if names[0] not in out:
+        out = {names[0]: first_shape, **{k: v for k, v in out.items() if k != names[0]}}
+    return out
+
+
+def _shape_or_value(x):
+    """A tensor's (or a symbolic tensor's) shape as a tuple; anything else as it is."""
+    if isinstance(x, KerasTensor):
+        return x.shape
+    shape = getattr(x, "shape", None)
+    if shape is not None and (isinstance(x, np.ndarray) or _backend().core.is_tensor(x)):
+        return tuple(None if d is None else int(d) for d in shape)
+    return x
+
+
+def _as_shape_structure(output_shape, layer):
+    """compute_output_shape's result as tuples of dims (a list of dims or a framework
+    shape object becomes a tuple, as Keras reads it)."""
+    if isinstance(output_shape, list) and output_shape and isinstance(
+            output_shape[0], (int, type(None))):
+        return tuple(output_shape)
+    if not isinstance(output_shape, (list, tuple, dict)):
+        try:
+            return tuple(None if d is None else int(d) for d in output_shape)
+        except TypeError:
+            raise ValueError(
+                f"Method `compute_output_shape()` of layer {type(layer).__name__} is "
+                "returning a type that cannot be interpreted as a shape. It should return "
+                f"a shape tuple. Received: {output_shape}") from None
+    return output_shape
+
+
+def _call_shapes(cls, args, kwargs):
+    """``{"foo_shape": shape}`` for each call argument ``foo`` that holds a tensor (or a
+    structure of tensors), as Keras's ``get_shapes_dict``: masks and catch-alls left out."""
+    signature = cls.__dict__.get("_cached_call_signature")
+    if signature is None:
+        signature = inspect.signature(cls.call)
+        cls._cached_call_signature = signature
+    try:
+        bound = signature.bind(None, *args, **kwargs)  # None stands for self
+    except TypeError:
+        return {}
+    params = signature.parameters
+    core = _backend().core
+    shapes = {}
+    for i, (name, value) in enumerate(bound.arguments.items()):
+        if i == 0 or name == "mask" or params[name].kind in (
+                inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        if _is_tensor_like(value, core):
+            shapes[f"{name}_shape"] = tuple(value.shape)
+        elif tree.is_nested(value) and len(value) > 0:
+            flat = tree.flatten(value)
+            if all(x is None or _is_tensor_like(x, core) for x in flat):
+                shapes[f"{name}_shape"] = tree.map_structure(
+                    lambda x: None if x is None else tuple(x.shape), value)
+    return shapes
 
 
 def _is_shape(s):

@@ -19,15 +19,22 @@ import sys
 from cornu import backend as _backend
 from cornu import naming, tree
 from cornu import scopes as _scopes
+from cornu.dtypes import BITS as _DTYPE_NAMES
 
 
 class KerasTensor:
     """A placeholder with a shape and dtype, produced by ``cornu.Input`` or a layer call."""
 
-    def __init__(self, shape, dtype="float32", sparse=False, name=None):
+    def __init__(self, shape, dtype="float32", sparse=False, name=None, ragged=False):
         self.shape = tuple(None if d is None else int(d) for d in shape)
+        if dtype is not None and (type(dtype) is not str or dtype not in _DTYPE_NAMES):
+            # A framework or numpy dtype (``KerasTensor(x.shape, x.dtype)`` of a torch
+            # tensor), a Python type or an alias: its Keras name, as Keras stores.
+            dtype = _backend.standardize_dtype(dtype)
         self.dtype = dtype
         self.sparse = sparse
+        # Keras's flag for a ragged placeholder (``Input(ragged=True)``, TensorFlow only).
+        self.ragged = bool(ragged)
         self.name = name
         self._keras_history = None
 

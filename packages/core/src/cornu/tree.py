@@ -43,8 +43,8 @@ def _rebuild(node, keys, children):
     if isinstance(node, dict):
         by_key = dict(zip(keys, children))
         items = [(k, by_key[k]) for k in node]  # the original key order
-        if type(node) is dict:
-            return dict(items)
+        if type(node) is dict or getattr(node, "_cornu_tracked", None) is dict:
+            return dict(items)  # a layer's tracked dict attribute rebuilds as a dict
         if isinstance(node, collections.defaultdict):
             return type(node)(node.default_factory, items)
         return type(node)(items)
@@ -87,8 +87,13 @@ def flatten_with_path(structure):
     return out
 
 
+def _node_type(node):
+    # A layer's tracked list or dict attribute is a list or a dict here.
+    return getattr(node, "_cornu_tracked", None) or type(node)
+
+
 def _check_same_node(first, other):
-    if type(first) is not type(other):
+    if _node_type(first) is not _node_type(other):
         expected = collections.namedtuple if _is_namedtuple(first) else type(first)
         raise ValueError(
             f"Node type mismatch; expected {expected}, but got {type(other)}.")

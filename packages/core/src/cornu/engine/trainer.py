@@ -475,8 +475,10 @@ class Trainer:
 
     def _assert_compiled(self, method):
         if not getattr(self, "compiled", False):
-            raise RuntimeError(
-                f"You must call compile() before using the model's {method}() "
+            # A ValueError with Keras's wording ("You must call `compile()` before"),
+            # which libraries' tests match.
+            raise ValueError(
+                f"You must call `compile()` before using the model's {method}() "
                 f"(model '{self.name}')."
             )
 

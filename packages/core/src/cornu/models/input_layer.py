@@ -51,11 +51,15 @@ class InputLayer(Layer):
         self._batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self._dtype = str(dtype or config.floatx())
         self.sparse = bool(sparse)
+        self.ragged = bool(ragged)
+        if self.sparse and self.ragged:
+            raise ValueError("You cannot pass both `sparse=True` and `ragged=True` to an "
+                             "Input or InputLayer.")
         self.optional = optional
         self.built = True
         tensor = input_tensor if input_tensor is not None else KerasTensor(
-            self._batch_shape, dtype=self._dtype, sparse=self.sparse, name=self.name
-        )
+            self._batch_shape, dtype=self._dtype, sparse=self.sparse, name=self.name,
+            ragged=self.ragged)
         Node(self, outputs=tensor)  # ``self.output`` (Layer's property) reads this node
         self._input_tensor = tensor
 
@@ -68,7 +72,7 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": list(self._batch_shape), "dtype": self._dtype,
-                "sparse": self.sparse, "ragged": False, "name": self.name,
+                "sparse": self.sparse, "ragged": self.ragged, "name": self.name,
                 "optional": self.optional}
 
 

@@ -23,7 +23,8 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._input_layer = None
         self._input_rank = 0  # the Input's rank once built (0: nothing to adjust to)
-        self._stack = []
+        # A plain list, not a tracked one: add() and pop() track the layers themselves.
+        object.__setattr__(self, "_stack", [])
         self._symbolic_output = None
         for layer in layers or []:
             self.add(layer, rebuild=False)

@@ -22,6 +22,13 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     ``tf.RaggedTensor`` (a cornu addition: the "ragged" capability)."""
     if ragged and isinstance(x, (list, tuple)):
         return tf.ragged.constant(x, dtype=None if dtype is None else to_tf_dtype(dtype))
+    # As Keras: ``sparse=False`` densifies a SparseTensor, ``ragged=False`` a RaggedTensor.
+    if sparse is not None and not sparse and isinstance(x, tf.SparseTensor):
+        shape = x.shape
+        x = tf.sparse.to_dense(x)
+        x.set_shape(shape)
+    if ragged is not None and not ragged and isinstance(x, tf.RaggedTensor):
+        x = x.to_tensor()
     if isinstance(x, Variable):
         x = x.value
         return x if dtype is None or x.dtype == to_tf_dtype(dtype) else tf.cast(x, to_tf_dtype(dtype))
@@ -75,6 +82,11 @@ def shape(x):
     static = tuple(x.shape)
     if None in static:
         dynamic = tf.shape(x)
+        if isinstance(x, tf.RaggedTensor):
+            # A ragged dimension has no single size: it stays None (as in Keras).
+            return tuple(d if d is not None else
+                         (dynamic[i] if dynamic.is_uniform(i) is not False else None)
+                         for i, d in enumerate(static))
         return tuple(dynamic[i] if d is None else d for i, d in enumerate(static))
     return static
 
@@ -249,6 +261,9 @@ def compute_output_spec(fn, *args, **kwargs):
 
     def to_spec(x):
         if isinstance(x, KerasTensor):
+            # As Keras: a sparse placeholder is a SparseTensor (a ragged one is traced dense).
+            if x.sparse:
+                return tf.SparseTensorSpec(x.shape, to_tf_dtype(x.dtype))
             return tf.TensorSpec(x.shape, to_tf_dtype(x.dtype))
         return x
 
@@ -268,7 +283,8 @@ def compute_output_spec(fn, *args, **kwargs):
 
     def spec(t):
         if tf.is_tensor(t):
-            return KerasTensor(tuple(t.shape), dtype=t.dtype.name)
+            return KerasTensor(tuple(t.shape), dtype=t.dtype.name,
+                               sparse=isinstance(t, tf.SparseTensor))
         return t
 
     return tree.map_structure(spec, outputs)

@@ -977,6 +977,12 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 
 def take(x, indices, axis=None):
     x = _tensor(x)
+    if isinstance(indices, (tf.SparseTensor, tf.RaggedTensor)):
+        out = _take_composite(x, indices, axis)
+        if out is not None:
+            return out
+        indices = (tf.sparse.to_dense(indices) if isinstance(indices, tf.SparseTensor)
+                   else indices.to_tensor())
     indices = _tensor(indices)
     if indices.dtype.is_floating:
         indices = tf.cast(indices, tf.int64)
@@ -987,6 +993,43 @@ def take(x, indices, axis=None):
     n = tf.cast(tf.shape(x)[axis], indices.dtype)
     indices = tf.where(indices < 0, indices + n, indices)
     return tf.gather(x, indices, axis=axis)
+
+
+def _take_composite(x, indices, axis):
+    """``take`` with sparse or ragged ``indices`` (as Keras): a sparse lookup gives the
+    rows of ``x`` at the stored indices and zeros elsewhere; a ragged one a ragged
+    result.  None where the case is densified instead (Keras warns and densifies)."""
+    if axis is None:
+        x = tf.reshape(x, [-1])
+        axis = 0
+
+    def fix(i):
+        i = index_tensor(tf.cast(i, tf.int64) if i.dtype.is_floating else i)
+        return tf.where(i < 0, i + tf.cast(tf.shape(x)[axis], i.dtype), i)
+
+    if isinstance(indices, tf.RaggedTensor):
+        indices = indices.with_values(fix(indices.values))
+        if axis == 0:
+            return tf.nn.embedding_lookup(x, indices)
+        return tf.gather(x, indices, axis=axis)
+    if x.dtype not in (tf.float16, tf.float32, tf.float64, tf.bfloat16) or axis != 0:
+        import warnings
+
+        from cornu import CornuWarning
+
+        warnings.warn("`take` with the TensorFlow backend does not support this `x.dtype` "
+                      "or `axis` when `indices` is a sparse tensor; densifying `indices`.",
+                      CornuWarning, stacklevel=3)
+        return None
+    shape = indices.shape
+    indices = indices.with_values(fix(indices.values))
+    indices.set_shape(shape)  # with_values forgets the static shape in a graph
+    # `expand_dims` on the indices keeps the lookup from combining the entries of a row.
+    output = tf.nn.safe_embedding_lookup_sparse(
+        embedding_weights=x, sparse_ids=tf.sparse.expand_dims(indices, axis=-1),
+        default_id=0)
+    output.set_shape(indices.shape + output.shape[len(indices.shape):])
+    return output
 
 
 def take_along_axis(x, indices, axis=None):

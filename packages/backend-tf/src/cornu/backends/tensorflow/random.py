@@ -38,6 +38,9 @@ class SeedGenerator:
     ``state`` is a non-trainable ``tf.Variable`` of shape ``(2,)`` (int64).
     """
 
+    #: What ``cornu.Layer`` looks for to count the generator's state among its variables.
+    _is_seed_generator = True
+
     def __init__(self, seed=None, name=None, **kwargs):
         if seed is None:
             seed = make_default_seed()

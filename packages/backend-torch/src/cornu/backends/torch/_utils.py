@@ -34,10 +34,15 @@ _STR_TO_TORCH = {
     "complex64": torch.complex64,
     "complex128": torch.complex128,
 }
+_TORCH_TO_STR = {v: k for k, v in _STR_TO_TORCH.items()}
+# torch's uint16/uint32 have almost no kernels (not even index_select, which batching
+# needs): values of those dtypes are held in the next signed type that holds them all,
+# as Keras's torch backend does.  Tensors a user made in them are still recognized.
+_STR_TO_TORCH.update({"uint16": torch.int32, "uint32": torch.int64})
 for _name in ("uint16", "uint32", "uint64"):
     if hasattr(torch, _name):
-        _STR_TO_TORCH[_name] = getattr(torch, _name)
-_TORCH_TO_STR = {v: k for k, v in _STR_TO_TORCH.items()}
+        _TORCH_TO_STR[getattr(torch, _name)] = _name
+        _STR_TO_TORCH.setdefault(_name, getattr(torch, _name))
 
 
 
@@ -161,9 +166,14 @@ def get_device():
 def _from_numpy(arr):
     """A tensor on the default device from a numpy array (copied when torch
     cannot share it: read-only or negatively strided)."""
+    if arr.dtype in _WIDENED:  # held in a signed type (see _STR_TO_TORCH)
+        return torch.as_tensor(arr.astype(_WIDENED[arr.dtype]), device=get_device())
     if not arr.flags.writeable or builtins.any(s < 0 for s in arr.strides):
         arr = np.array(arr, copy=True)
     return torch.as_tensor(arr, device=get_device())
+
+
+_WIDENED = {np.dtype("uint16"): np.int32, np.dtype("uint32"): np.int64}
 
 
 def to_tensor(x, dtype=None):

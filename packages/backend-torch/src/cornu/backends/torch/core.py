@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from cornu import config
-from cornu.backends.torch._utils import standardize_dtype, to_torch_dtype
+from cornu.backends.torch._utils import _WIDENED, standardize_dtype, to_torch_dtype
 from cornu.ops.toolkit import call_grad_fn as _call_grad_fn
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
@@ -31,8 +31,10 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         x = x.value
         return x if dtype is None else x.to(to_torch_dtype(dtype))
     if isinstance(x, np.ndarray):
+        if x.dtype in _WIDENED:  # uint16/uint32 are held in signed types, as Keras
+            x = x.astype(_WIDENED[x.dtype])
         if not x.flags.writeable or not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x).copy()
+            x = np.array(x, order="C", copy=True)  # ascontiguousarray makes a 0-d array 1-d
         if x.dtype == _NP_BFLOAT16:  # torch reads bfloat16 as its raw 16-bit words
             t = torch.from_numpy(x.view(np.int16)).view(torch.bfloat16)
         else:  # numpy float64 stays float64, as in Keras
@@ -43,6 +45,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         t = torch.tensor(int(x), dtype=torch.int32 if dtype is None else to_torch_dtype(dtype))
     elif isinstance(x, (float, np.floating)):
         t = torch.tensor(float(x), dtype=to_torch_dtype(dtype or config.floatx()))
+    elif isinstance(x, (list, tuple)) and any(isinstance(e, (torch.Tensor, Variable)) for e in x):
+        # A list of tensors is stacked in torch, so that their gradients flow (as Keras).
+        t = torch.stack([convert_to_tensor(e).to(DEFAULT_DEVICE) for e in x])
     else:
         if hasattr(x, "__array__") or isinstance(x, (list, tuple)):
             arr = np.asarray(x)
@@ -69,6 +74,11 @@ def to_sparse(x):
 
 
 def convert_to_numpy(x):
+    if isinstance(x, (list, tuple)):
+        # A list of tensors (some may require grad) becomes one array, each detached (as Keras).
+        if any(isinstance(e, (torch.Tensor, Variable)) for e in x):
+            return np.array([convert_to_numpy(e) for e in x])
+        return np.asarray(x)
     if isinstance(x, Variable):
         x = x.value
     if isinstance(x, torch.Tensor):

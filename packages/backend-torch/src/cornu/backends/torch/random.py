@@ -59,6 +59,9 @@ class SeedGenerator:
         name: an optional name.
     """
 
+    #: What ``cornu.Layer`` looks for to count the generator's state among its variables.
+    _is_seed_generator = True
+
     def __init__(self, seed=None, name=None, **kwargs):
         if seed is None:
             seed = make_default_seed()

@@ -103,11 +103,12 @@ def symbolic_spec(shape, dtype):
 
 
 # -- running host code from a TensorFlow graph ----------------------------------------
-def host_call(fn, x, out_dtype, out_shape=None):
+def host_call(fn, x, out_dtype, out_shape=None, stateful=False):
     """Apply the numpy function ``fn`` to ``x``; graph tensors go through ``tf.numpy_function``.
 
     ``fn`` takes and returns numpy arrays; its result becomes a backend tensor (a numpy
-    object array of strings stays numpy: torch cannot hold it).
+    object array of strings stays numpy: torch cannot hold it).  ``stateful``: ``fn``
+    draws random numbers (the graph must not fold or reuse its result).
     """
     if is_tf_graph_tensor(x):
         import tensorflow as tf
@@ -122,7 +123,7 @@ def host_call(fn, x, out_dtype, out_shape=None):
                     dtype=object).reshape(np.shape(result))
             return np.asarray(result, dtype=out_dtype)
 
-        y = tf.numpy_function(wrapped, [x], tout, stateful=False)
+        y = tf.numpy_function(wrapped, [x], tout, stateful=stateful)
         if out_shape is not None:
             y.set_shape(out_shape)
         return y

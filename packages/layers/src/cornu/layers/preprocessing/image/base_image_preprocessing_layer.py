@@ -22,6 +22,7 @@ import math
 from cornu import config, ops, random
 from cornu import layer as _layer_module
 from cornu.layer import Layer
+from cornu.layers.preprocessing import _common
 from cornu.layers.preprocessing.image import bounding_boxes as bbox
 
 
@@ -138,7 +139,25 @@ class BaseImagePreprocessingLayer(Layer):
         if kwargs.get("training") is None and _layer_module._context.training is \
                 _layer_module._UNSET and self._RANDOM:
             kwargs["training"] = True
+        if len(args) == 1 and _in_foreign_tf_graph(args[0]):
+            return self._call_from_tf_graph(args[0], kwargs)
         return super().__call__(*args, **kwargs)
+
+    def _call_from_tf_graph(self, images, kwargs):
+        """A call on a symbolic ``tf.Tensor`` (a ``tf.data`` map) that the bound backend's
+        ops cannot take: the layer runs on the host through ``tf.numpy_function``
+        (``_common.host_call``), with this backend's ops, and the static output shape
+        comes from ``compute_output_spec``."""
+        from cornu.symbolic import KerasTensor
+
+        spec = Layer.__call__(self, KerasTensor(tuple(images.shape), dtype=images.dtype.name),
+                              **{k: v for k, v in kwargs.items() if k != "training"})
+
+        def host(value):
+            return ops.convert_to_numpy(Layer.__call__(self, value, **kwargs))
+
+        return _common.host_call(host, images, spec.dtype, out_shape=spec.shape,
+                                 stateful=bool(self._RANDOM))
 
     def call(self, data, training=True):
         if isinstance(data, dict):
@@ -320,3 +339,9 @@ def degrees_to_radians(x):
 
 def seed_generator(seed):
     return random.SeedGenerator(seed)
+
+
+def _in_foreign_tf_graph(x):
+    """Whether ``x`` is a symbolic ``tf.Tensor`` (a ``tf.data`` map) that the bound
+    backend's ops cannot take (its ``is_tensor`` says so)."""
+    return _common.is_tf_graph_tensor(x) and not ops.is_tensor(x)
