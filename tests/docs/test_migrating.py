@@ -23,8 +23,6 @@ PAGE = (ROOT / "docs" / "guides" / "migrating.md").read_text(encoding="utf-8")
 
 # module -> the Keras 3 public names that page lists as not provided by cornu
 MISSING = {
-    "dtype_policies": ["QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy",
-                       "Int4DTypePolicy", "GPTQDTypePolicy", "AWQDTypePolicy"],
 }
 
 
@@ -90,13 +88,24 @@ def test_3_alias_keras_exists():
 
 
 # -- 4, 5, 6, 7: names not provided -------------------------------------------------------
-@pytest.mark.parametrize("module", sorted(MISSING), ids=lambda m: m or "cornu")
-def test_4_to_7_listed_names_are_still_missing(module):
-    present = [name for name in MISSING[module] if hasattr(_module(module), name)]
-    assert not present, (
-        f"cornu{'.' + module if module else ''} now has {present}: remove them from "
-        "docs/guides/migrating.md and from this test"
-    )
+def test_4_to_7_listed_names_are_still_missing():
+    # (MISSING is empty since the quantized dtype policies came, row 6: a name added to
+    # it and to the page is checked here.)
+    for module, names in MISSING.items():
+        present = [name for name in names if hasattr(_module(module), name)]
+        assert not present, (
+            f"cornu{'.' + module if module else ''} now has {present}: remove them from "
+            "docs/guides/migrating.md and from this test"
+        )
+
+
+def test_6_quantized_dtype_policies_are_provided():
+    for name in ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy", "Int4DTypePolicy",
+                 "GPTQDTypePolicy", "AWQDTypePolicy"):
+        assert issubclass(getattr(cornu.dtype_policies, name),
+                          cornu.dtype_policies.DTypePolicy)
+        assert f"`{name}`" in PAGE
+    assert cornu.dtype_policies.get("int4/128_from_float32").block_size == 128
 
 
 def test_4_quantizers_are_provided():
@@ -128,18 +137,57 @@ def test_7_model_parallel_takes_one_device_only():
 
 
 # -- 8, 9, 10: arguments that raise, and LoRA's scale ---------------------------------------
-@pytest.mark.parametrize("make", [
-    lambda: cornu.layers.Dense(2, quantization_config={"mode": "int8"}),
-    lambda: cornu.layers.EinsumDense("ab,bc->ac", 2, quantization_config={"mode": "int8"}),
-    lambda: cornu.layers.Embedding(10, 2, quantization_config={"mode": "int8"}),
-], ids=["dense", "einsum-dense", "embedding"])
-def test_8_quantization_is_not_supported(make):
-    with pytest.raises(NotImplementedError, match="is not supported by cornu yet"):
-        make()
+_QUANTIZABLE = {
+    "dense": lambda **kw: cornu.layers.Dense(2, **kw),
+    "einsum-dense": lambda **kw: cornu.layers.EinsumDense("ab,bc->ac", 2, **kw),
+    "embedding": lambda **kw: cornu.layers.Embedding(10, 2, **kw),
+}
 
 
-def test_8_models_have_no_quantize():
-    assert not hasattr(cornu.Model, "quantize")
+@pytest.mark.parametrize("name", sorted(_QUANTIZABLE))
+def test_8_int8_quantization_is_supported(name):
+    q = cornu.quantizers
+    layer = _QUANTIZABLE[name]()
+    layer.build((None, 3))
+    layer.quantize("int8")
+    assert layer.quantization_mode == "int8"
+    assert layer.dtype_policy == cornu.dtype_policies.QuantizedDTypePolicy("int8", "float32")
+    built = _QUANTIZABLE[name](dtype="int8_from_float32",
+                               quantization_config=q.Int8QuantizationConfig())
+    built.build((None, 3))
+    assert "int8" in {cornu.ops.standardize_dtype(w.dtype) for w in built.weights}
+    assert "quantize(\"int8\")" in PAGE and "`\"int8_from_...\"`" in PAGE
+
+
+@pytest.mark.parametrize("name", sorted(_QUANTIZABLE))
+@pytest.mark.parametrize("mode", ["int4", "float8"])
+def test_8_other_quantization_modes_are_refused(name, mode):
+    layer = _QUANTIZABLE[name]()
+    layer.build((None, 3))
+    with pytest.raises(NotImplementedError, match="only 'int8'"):
+        layer.quantize(mode)
+    config = {"int4": cornu.quantizers.Int4QuantizationConfig,
+              "float8": cornu.quantizers.Float8QuantizationConfig}[mode]()
+    with pytest.raises(NotImplementedError, match="only int8"):
+        _QUANTIZABLE[name](quantization_config=config)
+    policy = cornu.dtype_policies.get(f"{mode}_from_float32")  # the policy is Keras's
+    assert policy.quantization_mode == mode
+    with pytest.raises(NotImplementedError, match="only 'int8'"):
+        _QUANTIZABLE[name](dtype=policy).build((None, 3))
+    assert "only 'int8' quantization is implemented" in PAGE
+
+
+def test_8_models_quantize_int8_only():
+    inputs = cornu.Input((3,))
+    model = cornu.Model(inputs, cornu.layers.Dense(2)(inputs))
+    for mode, config in (("int4", None), ("float8", None),
+                         ("gptq", cornu.quantizers.GPTQConfig(dataset=[[0]], tokenizer=str)),
+                         ("awq", cornu.quantizers.AWQConfig(dataset=[[0]], tokenizer=str))):
+        with pytest.raises(NotImplementedError, match="only 'int8'"):
+            model.quantize(mode, config=config)
+    with pytest.warns(cornu.CornuWarning, match="InputLayer does not have a `quantize`"):
+        model.quantize("int8")  # (Keras warns for every layer it cannot quantize)
+    assert model.layers[-1].quantization_mode == "int8"
 
 
 def test_9_a_constructor_lora_alpha_scales_the_update():

@@ -2,7 +2,13 @@
 from cornu.dtype_policies.policy import (
     ALL_OBJECTS_DICT,
     DTypePolicy,
+    QUANTIZATION_MODES,
+    AWQDTypePolicy,
     FloatDTypePolicy,
+    GPTQDTypePolicy,
+    Int4DTypePolicy,
+    QuantizedDTypePolicy,
+    QuantizedFloat8DTypePolicy,
     deserialize,
     dtype_policy,
     get,
@@ -11,5 +17,6 @@ from cornu.dtype_policies.policy import (
 )
 from cornu.dtype_policies.policy_map import DTypePolicyMap
 
-__all__ = ["DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "deserialize", "get",
-           "serialize"]
+__all__ = ["AWQDTypePolicy", "DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy",
+           "GPTQDTypePolicy", "Int4DTypePolicy", "QuantizedDTypePolicy",
+           "QuantizedFloat8DTypePolicy", "deserialize", "get", "serialize"]

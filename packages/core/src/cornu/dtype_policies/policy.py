@@ -73,7 +73,7 @@ class DTypePolicy:
 
     @property
     def quantization_mode(self):
-        """None: cornu has no quantized policies."""
+        """The quantization mode (``"int8"``), None for a float policy."""
         return self._quantization_mode
 
     def convert_input(self, x, autocast, dtype):
@@ -122,9 +122,199 @@ class FloatDTypePolicy(DTypePolicy):
     """An alias of :class:`DTypePolicy` (Keras keeps both names)."""
 
 
+#: The quantization modes a quantized policy may name (Keras's list).
+QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
+
+
+class QuantizedDTypePolicy(DTypePolicy):
+    """The policy of a quantized layer: ``"<mode>_from_<source>"``, e.g.
+    ``"int8_from_float32"`` or ``"int8_from_mixed_bfloat16"``.
+
+    Args:
+        mode: the quantization mode (cornu implements ``"int8"``).
+        source_name: the name of the float policy the layer had before quantization
+            (its compute and variable dtypes are this policy's); None uses the name of
+            the global policy.
+    """
+
+    def __init__(self, mode, source_name=None):
+        if source_name is None:
+            source_name = dtype_policy().name
+        self._compute_dtype, self._variable_dtype = self._parse_name(source_name)
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError(
+                f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. "
+                f"Received: mode={mode}")
+        if mode == "int8" and self._compute_dtype == "float16":
+            raise ValueError(
+                f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16' "
+                f"(source_name={source_name!r}); use 'float32' or 'mixed_bfloat16'.")
+        self._name = f"{mode}_from_{source_name}"
+        self._source_name = source_name
+        self._quantization_mode = mode
+
+    @property
+    def source_name(self):
+        """The name of the float policy the quantized layer came from."""
+        return self._source_name
+
+    def get_config(self):
+        return {"mode": self._quantization_mode, "source_name": self._source_name}
+
+    def __repr__(self):
+        return f'<{type(self).__name__} "{self._name}">'
+
+    def __eq__(self, other):
+        return (isinstance(other, QuantizedDTypePolicy) and self._name == other._name
+                and type(self) is type(other))
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._name))
+
+
+class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
+    """The policy of a float8-quantized layer (``"float8_from_float32"``).
+
+    cornu's layers do not implement float8: a layer built under it raises
+    ``NotImplementedError``; the policy itself reads and writes Keras's configs.
+
+    Args:
+        mode: ``"float8"``.
+        source_name: the float policy the layer came from.
+        amax_history_length: the length of the amax history window (an int).
+    """
+
+    default_amax_history_length = 1024
+
+    def __init__(self, mode, source_name=None, amax_history_length=1024):
+        super().__init__(mode, source_name)
+        if not isinstance(amax_history_length, int):
+            raise TypeError("`amax_history_length` must be an integer. Received: "
+                            f"amax_history_length={amax_history_length}")
+        self._amax_history_length = amax_history_length
+
+    @property
+    def amax_history_length(self):
+        """The length of the amax history window of the float8 scales."""
+        return self._amax_history_length
+
+    def get_config(self):
+        return {**super().get_config(), "amax_history_length": self._amax_history_length}
+
+    def __eq__(self, other):
+        return super().__eq__(other) and \
+            self._amax_history_length == other._amax_history_length
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._name, self._amax_history_length))
+
+
+def _mode_numbers(cls_name, mode, base, names):
+    """The integers of a mode ``"<base>/<n1>/..."`` (``"int4/128"``, ``"gptq/4/128"``)."""
+    parts = mode.split("/") if isinstance(mode, str) else []
+    expected = "'" + "/".join([base] + [f"<{n}>" for n in names]) + "'"
+    if len(parts) != len(names) + 1 or parts[0] != base:
+        raise ValueError(f"Invalid mode for {cls_name}. Expected format {expected}, but got "
+                         f"'{mode}'.")
+    try:
+        return [int(p) for p in parts[1:]]
+    except ValueError:
+        raise ValueError(
+            f"Invalid mode for {cls_name}. {', '.join(f'<{n}>' for n in names)} must be "
+            f"integers. Expected format {expected}, but got '{mode}'.") from None
+
+
+def _check_group(what, value, mode):
+    if value < -1 or value == 0:
+        raise ValueError(f"Invalid {what} in mode. Supported values are -1 or a positive "
+                         f"integer, but got {value} from '{mode}'.")
+
+
+class _ParametrizedQuantizedPolicy(QuantizedDTypePolicy):
+    """A quantized policy whose mode carries numbers (``"int4/128"``): the base mode is
+    ``quantization_mode``, the full mode string is in the name and the config."""
+
+    def __init__(self, mode, source_name=None):
+        if source_name is None:
+            source_name = dtype_policy().name
+        base = mode.split("/")[0] if isinstance(mode, str) else mode
+        super().__init__(base, source_name)
+        self._full_mode = mode
+        self._name = f"{mode}_from_{source_name}"
+        self.mode = base
+
+    def get_config(self):
+        return {"mode": self._full_mode, "source_name": self._source_name}
+
+
+class Int4DTypePolicy(_ParametrizedQuantizedPolicy):
+    """The policy of an int4 layer with sub-channel blocks: mode ``"int4/<block_size>"``
+    (-1: per channel).  cornu's layers do not implement int4: a layer built under it
+    raises ``NotImplementedError``."""
+
+    def __init__(self, mode, source_name=None):
+        (block_size,) = _mode_numbers("Int4DTypePolicy", mode, "int4", ["block_size"])
+        _check_group("block_size", block_size, mode)
+        super().__init__(mode, source_name)
+        self.block_size = block_size
+
+
+class GPTQDTypePolicy(_ParametrizedQuantizedPolicy):
+    """The policy of a GPTQ layer: mode ``"gptq/<weight_bits>/<group_size>"``.  cornu
+    does not run GPTQ: a layer built under it raises ``NotImplementedError``."""
+
+    def __init__(self, mode, source_name=None):
+        bits, group = _mode_numbers("GPTQDTypePolicy", mode, "gptq",
+                                    ["weight_bits", "group_size"])
+        if bits not in (2, 3, 4, 8):
+            raise ValueError("Invalid weight_bits in mode. Supported values are 2, 3, 4, "
+                             f"and 8, but got {bits} from '{mode}'.")
+        _check_group("group_size", group, mode)
+        super().__init__(mode, source_name)
+        self.weight_bits, self.group_size = bits, group
+
+
+class AWQDTypePolicy(_ParametrizedQuantizedPolicy):
+    """The policy of an AWQ layer: mode ``"awq/4/<group_size>"``.  cornu does not run
+    AWQ: a layer built under it raises ``NotImplementedError``."""
+
+    def __init__(self, mode, source_name=None):
+        bits, group = _mode_numbers("AWQDTypePolicy", mode, "awq",
+                                    ["weight_bits", "group_size"])
+        if bits != 4:
+            raise ValueError("Invalid weight_bits in mode. AWQ only supports 4-bit "
+                             f"quantization, but got {bits} from '{mode}'.")
+        _check_group("group_size", group, mode)
+        super().__init__(mode, source_name)
+        self.weight_bits, self.group_size = bits, group
+
+
+def _quantized_policy_from_name(name):
+    """The policy of a name ``"<mode>_from_<source>"`` (``"int8_from_float32"``,
+    ``"int4/128_from_float32"``, ``"gptq/4/128_from_float32"``)."""
+    parts = name.split("_from_")
+    if len(parts) != 2:
+        raise ValueError(
+            "Cannot convert `policy` into a valid pair (`mode`, `source_name`) to "
+            f"instantiate `QuantizedDTypePolicy` (expected '<mode>_from_<source>', such "
+            f"as 'int8_from_float32'). Received: policy={name}")
+    mode, source_name = parts
+    if mode.startswith("int4") and "/" in mode:
+        return Int4DTypePolicy(mode, source_name)
+    for prefix, cls in (("gptq", GPTQDTypePolicy), ("awq", AWQDTypePolicy),
+                        ("float8", QuantizedFloat8DTypePolicy)):
+        if mode.startswith(prefix):
+            return cls(mode, source_name)
+    return QuantizedDTypePolicy(mode, source_name)
+
+
 #: Class names accepted in serialized configs ("Policy" is what tf.keras 2 files carry).
 ALL_OBJECTS_DICT = {
     "DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "Policy": DTypePolicy,
+    "QuantizedDTypePolicy": QuantizedDTypePolicy,
+    "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy,
+    "Int4DTypePolicy": Int4DTypePolicy, "GPTQDTypePolicy": GPTQDTypePolicy,
+    "AWQDTypePolicy": AWQDTypePolicy,
 }
 
 
@@ -135,7 +325,7 @@ def set_dtype_policy(policy):
     """
     global _global_policy
     if isinstance(policy, str):
-        policy = DTypePolicy(policy)
+        policy = get(policy)
     elif not isinstance(policy, DTypePolicy):
         raise ValueError(
             "set_dtype_policy: expected the string name of a policy (such as "
@@ -162,8 +352,11 @@ def serialize(policy):
         raise TypeError(
             f"dtype_policies.serialize: expected a DTypePolicy, received {policy!r}"
         )
+    # Keras exports DTypePolicy at ``keras``, the quantized policies at
+    # ``keras.dtype_policies`` only: its configs name those modules.
     return {
-        "module": "keras",
+        "module": "keras.dtype_policies" if isinstance(policy, QuantizedDTypePolicy)
+        else "keras",
         "class_name": type(policy).__name__,
         "config": policy.get_config(),
         "registered_name": None,
@@ -173,7 +366,7 @@ def serialize(policy):
 def deserialize(config, custom_objects=None):
     """A policy from ``serialize`` output (or its name)."""
     if isinstance(config, str):
-        return DTypePolicy(config)
+        return get(config)
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
             "dtype_policies.deserialize: expected a dict with 'class_name' and 'config' "
@@ -204,6 +397,8 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier.startswith(QUANTIZATION_MODES):
+            return _quantized_policy_from_name(identifier)
         return DTypePolicy(identifier)
     try:
         name = dtype_name(identifier, strict=True)

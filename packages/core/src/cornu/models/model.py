@@ -126,6 +126,87 @@ class Model(Trainer, Layer, mixin_base("Model")):
             raise ValueError(f"load_weights: unexpected keyword arguments {sorted(kwargs)}")
         load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's variables as nested dicts, keyed like Keras 3's.
+
+        ``{"trainable_variables": ..., "non_trainable_variables": ...,
+        "optimizer_variables": ..., "metrics_variables": ...}``, each nested by the
+        parts of the variables' Keras paths (``{"sequential": {"dense": {"kernel":
+        ...}}}``); the leaves are backend tensors or, with
+        ``value_format="numpy_array"``, numpy arrays.
+        """
+        from cornu.saving.orbax_checkpoint import get_state_tree
+
+        return get_state_tree(self, value_format=value_format)
+
+    def set_state_tree(self, state_tree):
+        """Assign the values of a tree shaped like ``get_state_tree``'s (paths the model
+        does not have are ignored, as in Keras)."""
+        from cornu.saving.orbax_checkpoint import set_state_tree
+
+        set_state_tree(self, state_tree)
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of every layer that supports it (Keras 3 semantics).
+
+        Each layer with a quantized form (Dense, EinsumDense, Embedding) is quantized and
+        gets the policy ``"<mode>_from_<its policy>"``; a layer without one is skipped
+        with a warning.  The train/test/predict functions are dropped; compile the model
+        again before training it (its trainable variables changed).
+
+        Args:
+            mode: ``"int8"`` (cornu implements int8 only; ``"int4"``, ``"float8"``,
+                ``"gptq"`` and ``"awq"`` raise ``NotImplementedError``).
+            config: an ``Int8QuantizationConfig`` (its weight and activation
+                quantizers), or None for the mode's default.
+            filters: which layers to quantize: a regex on the layer name, a list of
+                them, or a callable ``layer -> bool``; None for all.
+        """
+        import re
+        import warnings
+
+        from cornu import CornuWarning
+        from cornu.quantizers.quantization_config import validate_and_resolve_config
+
+        type_check = kwargs.pop("type_check", True)
+        if kwargs:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if filters is not None and not (isinstance(filters, (str, list, tuple))
+                                        or callable(filters)):
+            raise ValueError(
+                "The `filters` argument must be a regex string, a list of regex strings, "
+                f"or a callable. Received: {type(filters)}")
+        config = validate_and_resolve_config(mode, config)
+        mode = config.mode
+        if mode != "int8":
+            raise NotImplementedError(
+                f"{type(self).__name__}.quantize: mode={mode!r} is not supported by cornu "
+                "yet; only 'int8' quantization is implemented.")
+
+        def selected(layer):
+            if filters is None:
+                return True
+            if isinstance(filters, str):
+                return bool(re.search(filters, layer.name))
+            if isinstance(filters, (list, tuple)):
+                return any(re.search(pattern, layer.name) for pattern in filters)
+            return bool(filters(layer))
+
+        modified = False
+        for layer in self._flatten_layers():
+            if not selected(layer) or len(layer._flatten_layers()) != 1:
+                continue  # a layer with sublayers: its leaves are quantized themselves
+            try:
+                layer.quantize(mode, type_check=type_check, config=config)
+                modified = True
+            except NotImplementedError as err:
+                warnings.warn(str(err), CornuWarning, stacklevel=2)
+            except AttributeError:
+                pass
+        if modified:  # the steps captured the float variables: rebuilt on next use
+            self.train_function = self.test_function = self.predict_function = None
+
     def to_json(self, **kwargs):
         """The model's config as a JSON string (``model_from_json`` rebuilds it)."""
         import json

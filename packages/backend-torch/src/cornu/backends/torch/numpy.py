@@ -608,9 +608,13 @@ def einsum(subscripts, *operands, **kwargs):
     operands = promote(*operands)
     dtype = operands[0].dtype if operands else None
     if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+        # As Keras: bool and int8 operands give int32 (int8 products would overflow).
+        widened = torch.int32 if dtype in (torch.bool, torch.int8) else dtype
         if dtype == torch.bool or operands[0].device.type != "cpu":
             out = torch.einsum(subscripts, *[o.double() for o in operands])
-            return out.to(torch.int32 if dtype == torch.bool else dtype)
+            return out.to(widened)
+        if widened is not dtype:
+            return torch.einsum(subscripts, *[o.to(widened) for o in operands])
     return torch.einsum(subscripts, *operands)
 
 

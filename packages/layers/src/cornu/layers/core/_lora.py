@@ -57,8 +57,11 @@ class LoRA:
         if not self.lora_enabled:
             return base
         delta = ops.matmul(self._lora_factors[0], self._lora_factors[1])
+        dtype = ops.standardize_dtype(base.dtype)
+        if "int" in dtype:  # a quantized matrix (as Keras: the sum in the compute dtype)
+            dtype = self.compute_dtype
         return ops.cast(ops.add(base, ops.multiply(delta, self.lora_alpha / self.lora_rank)),
-                        base.dtype)
+                        dtype)
 
     def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform",
                     b_initializer="zeros"):

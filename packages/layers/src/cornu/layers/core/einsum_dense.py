@@ -4,7 +4,9 @@ import re
 from cornu import ops
 from cornu.layer import InputSpec, Layer
 from cornu.layers import _utils
+from cornu.layers.core import _quantize
 from cornu.layers.core._lora import LoRA, adapted
+from cornu.quantizers import AbsMaxQuantizer
 
 
 def analyze_einsum_string(equation, bias_axes, input_shape, output_shape):
@@ -88,7 +90,20 @@ def _analyze_split(groups, bias_axes, input_shape, output_shape, left_elided):
     return kernel_shape, bias_shape, output_shape
 
 
-class EinsumDense(LoRA, Layer):
+def full_specs(equation, input_ndim):
+    """``(input, kernel, output)`` labels of an EinsumDense equation with the ``...``
+    spelled out as letters (``"...b,bc->...c"`` for rank-3 inputs gives
+    ``("Ab", "bc", "Ac")``-like labels, the letters unused by the equation)."""
+    left, output = equation.split("->")
+    inputs, kernel = left.split(",")
+    if "..." in inputs:
+        unused = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
+        elided = "".join(unused[:input_ndim - len(inputs.replace("...", ""))])
+        inputs, output = inputs.replace("...", elided), output.replace("...", elided)
+    return inputs, kernel, output
+
+
+class EinsumDense(_quantize.Int8Quantization, LoRA, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``.
 
     Args:
@@ -102,12 +117,17 @@ class EinsumDense(LoRA, Layer):
         kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint: for the weights.
         lora_rank, lora_alpha: LoRA of this rank, enabled when the layer builds (see
             :meth:`enable_lora`), its update scaled by ``lora_alpha / lora_rank``.
-        gptq_unpacked_column_size, quantization_config: accepted for Keras
-            compatibility; only None is supported.
+        quantization_config: an ``Int8QuantizationConfig`` (the quantizers of a
+            layer built under an ``"int8_from_..."`` dtype policy or quantized with
+            :meth:`quantize`), or None.  Only int8 is implemented.
+        gptq_unpacked_column_size: accepted for Keras compatibility; only None is
+            supported (GPTQ is not implemented).
 
     Weights, in order: ``kernel`` (shape from the equation), ``bias``, and with LoRA
     ``lora_kernel_a`` (``kernel.shape[:-1] + (rank,)``), ``lora_kernel_b``
-    (``(rank, kernel.shape[-1])``).
+    (``(rank, kernel.shape[-1])``).  Quantized (``quantize("int8")``): ``bias``,
+    ``kernel`` (int8) and ``kernel_scale``, of the output's rank: the kernel's size for
+    each output letter of the kernel, 1 elsewhere (one scale per output channel).
     """
 
     kernel = adapted("kernel")
@@ -118,9 +138,8 @@ class EinsumDense(LoRA, Layer):
                  bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         _utils.reject_unsupported(
-            "EinsumDense", gptq_unpacked_column_size=gptq_unpacked_column_size,
-            quantization_config=quantization_config,
-        )
+            "EinsumDense", gptq_unpacked_column_size=gptq_unpacked_column_size)
+        quantization_config = _quantize.resolve_config("EinsumDense", quantization_config)
         if not isinstance(equation, str) or "->" not in equation or "," not in equation:
             raise ValueError(
                 f"EinsumDense: `equation` must be a string like 'ab,bc->ac', received "
@@ -140,7 +159,8 @@ class EinsumDense(LoRA, Layer):
         self.bias_constraint = _utils.get_constraint(bias_constraint)
         self._init_lora(lora_rank, lora_alpha)
         self.gptq_unpacked_column_size = None
-        self.quantization_config = None
+        self.quantization_config = quantization_config
+        self._check_quantization_config()
 
     def build(self, input_shape):
         kernel_shape, bias_shape, _ = analyze_einsum_string(
@@ -152,10 +172,14 @@ class EinsumDense(LoRA, Layer):
                 "in output_shape or the input shape"
             )
         self.input_spec = InputSpec(ndim=len(input_shape))
-        self.kernel = self.add_weight(
-            name="kernel", shape=tuple(kernel_shape), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )
+        if self.quantization_mode is not None:  # an "int8_from_..." policy
+            self._build_quantized(tuple(kernel_shape))
+        else:
+            self.kernel = self.add_weight(
+                name="kernel", shape=tuple(kernel_shape),
+                initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                constraint=self.kernel_constraint,
+            )
         if bias_shape is not None:
             self.bias = self.add_weight(
                 name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
@@ -167,7 +191,111 @@ class EinsumDense(LoRA, Layer):
         self._build_lora()
 
     def call(self, inputs, training=None):
+        if self._is_quantized:
+            return self._int8_call(inputs)
         x = ops.einsum(self.equation, inputs, self.kernel)
+        if self.bias is not None:
+            x = ops.add(x, self.bias)
+        return self.activation(x)
+
+    # -- int8 ---------------------------------------------------------------------------
+    # A scale is kept "output-aligned": of the output's rank, with the operand's size for
+    # each output letter the operand has and 1 for the others, so that it divides the
+    # einsum's result directly.
+    def _specs(self):
+        return full_specs(self.equation, self.input_spec.ndim)
+
+    @staticmethod
+    def _reduced_axes(spec, output):
+        """The axes of ``spec`` the einsum contracts (their letters leave the output)."""
+        return tuple(i for i, c in enumerate(spec) if c not in output)
+
+    @staticmethod
+    def _align_to_output(scale, spec, output):
+        """A keepdims scale of operand ``spec`` (size 1 on the contracted axes) in the
+        output's layout."""
+        reduced = [i for i, c in enumerate(spec) if c not in output]
+        for axis in reversed(reduced):
+            scale = ops.squeeze(scale, axis=axis)
+        kept = [c for c in spec if c in output]
+        order = sorted(range(len(kept)), key=lambda i: output.index(kept[i]))
+        if order != sorted(order):
+            scale = ops.transpose(scale, order)
+        for axis, c in enumerate(output):
+            if c not in spec:
+                scale = ops.expand_dims(scale, axis)
+        return scale
+
+    @staticmethod
+    def _align_to_operand(scale, spec, output):
+        """The reverse of ``_align_to_output``: an output-aligned scale in the layout of
+        operand ``spec`` (size 1 on its contracted axes)."""
+        for axis in reversed([i for i, c in enumerate(output) if c not in spec]):
+            scale = ops.squeeze(scale, axis=axis)
+        in_output = [c for c in output if c in spec]
+        kept = [c for c in spec if c in output]
+        order = [in_output.index(c) for c in kept]
+        if order != sorted(order):
+            scale = ops.transpose(scale, order)
+        for axis, c in enumerate(spec):
+            if c not in output:
+                scale = ops.expand_dims(scale, axis)
+        return scale
+
+    def _int8_weight_quantizer(self):
+        _, kernel_spec, output = self._specs()
+        return AbsMaxQuantizer(axis=self._reduced_axes(kernel_spec, output))
+
+    def _int8_scale_shape(self, kernel_shape):
+        _, kernel_spec, output = self._specs()
+        return tuple(kernel_shape[kernel_spec.index(c)] if c in kernel_spec else 1
+                     for c in output)
+
+    def _int8_squeeze_scale(self, scale):
+        _, kernel_spec, output = self._specs()
+        return self._align_to_output(ops.convert_to_tensor(scale), kernel_spec, output)
+
+    def _int8_dequantize(self, kernel, scale):
+        _, kernel_spec, output = self._specs()
+        return ops.divide(ops.cast(kernel, self.compute_dtype),
+                          self._align_to_operand(scale, kernel_spec, output))
+
+    def _int8_file_order(self):
+        return ("kernel", "bias", "kernel_scale")
+
+    def _int8_call(self, inputs):
+        """The einsum of the int8 inputs and kernel divided by both scales (with no
+        inputs quantizer: the einsum of the inputs and the dequantized kernel)."""
+        input_spec, kernel_spec, output = self._specs()
+        compute_dtype = self.compute_dtype
+        quantize_inputs = self.inputs_quantizer
+        equation = self.equation
+        gradient_equation = f"{output},{kernel_spec}->{input_spec}"
+        input_axes = self._reduced_axes(input_spec, output)
+
+        @ops.custom_gradient
+        def int8_einsum(x, kernel, kernel_scale):
+            def grad_fn(*args, upstream=None):
+                if upstream is None:
+                    (upstream,) = args
+                float_kernel = self._int8_dequantize(kernel, kernel_scale)
+                return ops.einsum(gradient_equation, upstream, float_kernel), None, None
+
+            if not quantize_inputs:  # weights only: the einsum of the dequantized kernel
+                float_kernel = self._int8_dequantize(kernel, kernel_scale)
+                return ops.einsum(equation, x, float_kernel), grad_fn
+            x, inputs_scale = quantize_inputs(x, axis=input_axes)
+            inputs_scale = self._align_to_output(inputs_scale, input_spec, output)
+            out = ops.cast(ops.einsum(equation, x, kernel), compute_dtype)
+            return ops.divide(out, ops.multiply(inputs_scale, kernel_scale)), grad_fn
+
+        x = int8_einsum(inputs, ops.convert_to_tensor(self._kernel),
+                        ops.convert_to_tensor(self.kernel_scale))
+        if self.lora_enabled:
+            a, b = self._lora_factors
+            lora_x = ops.matmul(ops.einsum(equation, inputs, a), b)
+            x = ops.cast(ops.add(x, ops.multiply(lora_x, self.lora_alpha / self.lora_rank)),
+                         compute_dtype)
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)
@@ -190,7 +318,7 @@ class EinsumDense(LoRA, Layer):
             "activity_regularizer": _utils.serialize_regularizer(self.activity_regularizer),
             "kernel_constraint": _utils.serialize_constraint(self.kernel_constraint),
             "bias_constraint": _utils.serialize_constraint(self.bias_constraint),
-            "quantization_config": None,
+            "quantization_config": _quantize.serialize_config(self.quantization_config),
             **self._lora_config(),
         })
         return cfg

@@ -2,10 +2,12 @@
 from cornu import ops
 from cornu.layer import Layer
 from cornu.layers import _utils
+from cornu.layers.core import _quantize
 from cornu.layers.core._lora import LoRA, adapted
+from cornu.quantizers import AbsMaxQuantizer
 
 
-class Embedding(LoRA, Layer):
+class Embedding(_quantize.Int8Quantization, LoRA, Layer):
     """Turns indices in ``[0, input_dim)`` into vectors of size ``output_dim``.
 
     Args:
@@ -23,12 +25,16 @@ class Embedding(LoRA, Layer):
             :meth:`enable_lora`: the matrix is frozen and a low-rank update
             ``lora_embeddings_a @ lora_embeddings_b`` trained), scaled by
             ``lora_alpha / lora_rank``.
-        quantization_config: accepted for Keras compatibility; only None is supported.
+        quantization_config: an ``Int8QuantizationConfig`` (the quantizers of a
+            layer built under an ``"int8_from_..."`` dtype policy or quantized with
+            :meth:`quantize`), or None.  Only int8 is implemented.
 
     Input shape: any integer tensor ``(batch, ...)``.  Output shape:
-    ``(batch, ..., output_dim)``.
+    ``(batch, ..., output_dim)``.  Quantized (``quantize("int8")``): ``embeddings``
+    (int8) and ``embeddings_scale`` ``(input_dim,)``, one scale per row.
     """
 
+    _quantized_target = "embeddings"
     _lora_target = "embeddings"
     _lora_names = ("lora_embeddings_a", "lora_embeddings_b")
     embeddings = adapted("embeddings")
@@ -39,9 +45,11 @@ class Embedding(LoRA, Layer):
                  **kwargs):
         _utils.check_positive_int(input_dim, "input_dim", "Embedding")
         _utils.check_positive_int(output_dim, "output_dim", "Embedding")
-        _utils.reject_unsupported("Embedding", quantization_config=quantization_config)
+        quantization_config = _quantize.resolve_config("Embedding", quantization_config)
         super().__init__(**kwargs)
         self._init_lora(lora_rank, lora_alpha)
+        self.quantization_config = quantization_config
+        self._check_quantization_config()
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = _utils.get_initializer(embeddings_initializer)
@@ -59,11 +67,15 @@ class Embedding(LoRA, Layer):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.embeddings = self.add_weight(
-            name="embeddings", shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer, regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint, trainable=True,
-        )
+        if self.quantization_mode is not None:  # an "int8_from_..." policy
+            self._build_quantized((self.input_dim, self.output_dim))
+        else:
+            self.embeddings = self.add_weight(
+                name="embeddings", shape=(self.input_dim, self.output_dim),
+                initializer=self.embeddings_initializer,
+                regularizer=self.embeddings_regularizer,
+                constraint=self.embeddings_constraint, trainable=True,
+            )
         self.built = True
         self._build_lora()
 
@@ -71,7 +83,47 @@ class Embedding(LoRA, Layer):
         inputs = ops.convert_to_tensor(inputs)
         if ops.dtype(inputs) not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
-        return ops.take(self.embeddings, inputs, axis=0)
+        if self._is_quantized:
+            return self._int8_call(inputs)
+        outputs = ops.take(self.embeddings, inputs, axis=0)
+        # As Keras: the rows in the compute dtype (the layer does not autocast, so a
+        # mixed-precision Embedding nested in another layer would give float32 rows).
+        if ops.dtype(outputs) != self.compute_dtype:
+            outputs = ops.cast(outputs, self.compute_dtype)
+        return outputs
+
+    # -- int8 ---------------------------------------------------------------------------
+    def _int8_weight_quantizer(self):
+        # One scale per row (index): input_dim is usually the larger axis.
+        return AbsMaxQuantizer(axis=-1)
+
+    def _int8_scale_shape(self, embeddings_shape):
+        return (self.input_dim,)
+
+    def _int8_squeeze_scale(self, scale):
+        return ops.squeeze(scale, axis=-1)
+
+    def _int8_dequantize(self, embeddings, scale):
+        return ops.divide(ops.cast(embeddings, self.compute_dtype),
+                          ops.expand_dims(scale, axis=-1))
+
+    def _int8_file_order(self):
+        return ("embeddings", "embeddings_scale")
+
+    def _int8_call(self, inputs):
+        """The int8 rows of ``inputs`` divided by their scales (the int8 matrix does not
+        train, so no gradient flows to it; a LoRA update still trains)."""
+        scale = ops.take(self.embeddings_scale, inputs, axis=0)
+        rows = ops.take(self._embeddings, inputs, axis=0)
+        outputs = ops.divide(ops.cast(rows, self.compute_dtype),
+                             ops.expand_dims(scale, axis=-1))
+        if self.lora_enabled:
+            a, b = self._lora_factors
+            lora = ops.matmul(ops.take(a, inputs, axis=0), b)
+            outputs = ops.cast(
+                ops.add(outputs, ops.multiply(lora, self.lora_alpha / self.lora_rank)),
+                self.compute_dtype)
+        return outputs
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
@@ -91,7 +143,7 @@ class Embedding(LoRA, Layer):
             "activity_regularizer": _utils.serialize_regularizer(self.activity_regularizer),
             "embeddings_constraint": _utils.serialize_constraint(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
-            "quantization_config": None,
+            "quantization_config": _quantize.serialize_config(self.quantization_config),
             **self._lora_config(),
         })
         return cfg
