@@ -19,11 +19,12 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None,
                  batch_shape=None, input_tensor=None, optional=False, name=None, **kwargs):
         ragged = kwargs.pop("ragged", None)
-        if ragged and _backend_name() != "tensorflow":
-            # As Keras: only TensorFlow has ragged tensors.
+        if ragged and not _supports_ragged():
+            # As Keras: only a backend with ragged tensors takes ragged inputs.
             raise ValueError(
                 f"`ragged=True` is not supported with the {_backend_name()} backend. "
-                "Please use a backend that supports ragged tensors (tensorflow).")
+                "Please use a backend that supports ragged tensors (one that declares "
+                "the 'ragged' capability, such as tensorflow).")
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
@@ -93,3 +94,9 @@ def _backend_name():
     from cornu import backend
 
     return backend.backend()
+
+
+def _supports_ragged():
+    from cornu.backend import supports
+
+    return supports("ragged")
